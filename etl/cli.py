@@ -1,0 +1,189 @@
+"""The `etl` command: options, calls into the library, printing and exit codes. No logic of its own.
+
+Exit codes: 0 success; 1 the data has problems (or outputs are stale); 2 usage error; 3 an internal error.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from .problems import ProblemError, as_json, as_text
+from .project import Project
+
+EXIT_PROBLEMS, EXIT_USAGE, EXIT_INTERNAL = 1, 2, 3
+
+
+class _Group(click.Group):
+    """Turns curators' problems into messages with an exit code, and never shows a traceback."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except ProblemError as error:
+            _report(error, ctx)
+            ctx.exit(EXIT_PROBLEMS)
+        except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
+            raise
+        except KeyboardInterrupt:
+            click.echo("etl: interrupted; published outputs are unchanged", err=True)
+            ctx.exit(130)
+        except Exception as error:  # noqa: BLE001 - the last line of defence against tracebacks
+            if os.environ.get("ETL_DEBUG"):
+                raise
+            click.echo(f"etl: internal error: {type(error).__name__}: {error} (set ETL_DEBUG=1 to see where)", err=True)
+            ctx.exit(EXIT_INTERNAL)
+
+
+def _report(error: ProblemError, ctx) -> None:
+    if ctx.meta.get("format") == "json":
+        click.echo(as_json(error.problems))
+    else:
+        click.echo(as_text(error.problems))
+    files = len({p.file for p in error.problems})
+    click.echo(f"{len(error.problems)} problem(s) in {files} file(s)", err=True)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=".", show_default=True,
+              help="The project folder (holding raw/, schemas/, datasets/).")
+@click.version_option(package_name="us-ice-cooperation-etl")
+@click.pass_context
+def cli(ctx, root: Path):
+    """Build, check and publish the dataset of US local government actions on cooperation with ICE.
+
+    Data flows one way: raw/ (hand-curated YAML) -> tables -> validation -> datasets/ and datapackage.json.
+    """
+    if not root.is_dir():
+        raise click.BadParameter(f"{root} is not a folder", param_hint="--root")
+    ctx.obj = Project(root.resolve())
+
+
+@cli.command()
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="How to print problems.")
+@click.pass_context
+def validate(ctx, output_format: str):
+    """Check every raw record; print each problem as FILE:LINE: FIELD: MESSAGE.
+
+    Exits 0 when the data is valid and 1 when it has problems.
+    """
+    from .pipeline import load_dataset
+
+    ctx.meta["format"] = output_format
+    dataset = load_dataset(ctx.obj)
+    counts = {name: len(table.rows) for name, table in dataset.tables.items()}
+    if output_format == "json":
+        click.echo(as_json([]))
+    else:
+        click.echo("valid: " + ", ".join(f"{count} {name}" for name, count in counts.items()))
+
+
+@cli.command()
+@click.option("--check", is_flag=True, help="Build in memory and fail if the committed outputs differ; write nothing.")
+@click.pass_obj
+def build(project: Project, check: bool):
+    """Validate raw/ and publish datasets/ (Parquet and CSV) and datapackage.json.
+
+    Publishing is atomic: a build that fails, or is killed, leaves the previous outputs as they were.
+    """
+    from .pipeline import load_dataset
+    from .publish import PublishError, exclusive, publish, render, stale_files
+
+    dataset = load_dataset(project)
+    files = render(dataset.tables, dataset.schemas)
+    if check:
+        stale = stale_files(project, files)
+        if stale:
+            click.echo("stale outputs (run `etl build` and commit them):\n" + "\n".join(f"  {path}" for path in stale), err=True)
+            sys.exit(EXIT_PROBLEMS)
+        click.echo(f"outputs are current ({len(files)} files)")
+        return
+    try:
+        with exclusive(project):
+            publish(project, files)
+    except PublishError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"published {len(files)} files: " + ", ".join(f"{len(t.rows)} {n}" for n, t in dataset.tables.items()))
+
+
+@cli.command()
+@click.option("--check", is_flag=True, help="Write nothing; fail if any file is not in canonical form.")
+@click.argument("files", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_obj
+def fmt(project: Project, check: bool, files: tuple[Path, ...]):
+    """Rewrite raw files in canonical form (key order, indentation, quoting).
+
+    With no FILES, every raw file. Comments are not kept: put what readers need in `notes`.
+    """
+    from .rawfiles import canonicalize
+
+    changed = canonicalize(project, [Path(f).resolve() for f in files] or None, write=not check)
+    verb = "not canonical" if check else "reformatted"
+    for name in changed:
+        click.echo(f"{verb}: {name}")
+    if check and changed:
+        click.echo(f"{len(changed)} file(s) not canonical; run `etl fmt`", err=True)
+        sys.exit(EXIT_PROBLEMS)
+
+
+@cli.group()
+def new():
+    """Scaffold a record with a fresh stable id, in canonical form."""
+
+
+@new.command("jurisdiction")
+@click.option("--state", required=True, help="USPS code of the state, e.g. VA.")
+@click.option("--name", required=True, help="Official name, e.g. 'Fairfax County'.")
+@click.option("--kind", required=True, help="Kind of government, e.g. county, city, state.")
+@click.pass_obj
+def new_jurisdiction(project: Project, state: str, name: str, kind: str):
+    """Write raw/jurisdictions/<state>/<slug>.yaml for a new jurisdiction."""
+    from .rawfiles import add_jurisdiction
+
+    click.echo(add_jurisdiction(project, state, name, kind))
+
+
+@new.command("action")
+@click.argument("jurisdiction_id")
+@click.pass_obj
+def new_action(project: Project, jurisdiction_id: str):
+    """Append an action with a fresh id to JURISDICTION_ID's file; print the id."""
+    from .rawfiles import add_action
+
+    click.echo(add_action(project, jurisdiction_id))
+
+
+@new.command("source")
+@click.option("--url", required=True, help="Where the document can be read (http or https).")
+@click.option("--publisher", required=True, help="Who published it.")
+@click.option("--id", "source_id", help="A readable id (default: src- and random letters).")
+@click.pass_obj
+def new_source(project: Project, url: str, publisher: str, source_id: str | None):
+    """Write raw/sources/<id>.yaml for a new source; print its path."""
+    from .rawfiles import add_source
+
+    click.echo(add_source(project, url, publisher, source_id))
+
+
+@cli.command()
+@click.option("--check", is_flag=True, help="Write nothing; fail if a generated document is out of date.")
+@click.pass_obj
+def docs(project: Project, check: bool):
+    """Regenerate what is derived from schemas/ and the commands: the README's data dictionary and
+    command reference, and the raw files' JSON Schemas."""
+    from .docs import generate
+
+    stale = generate(project, cli, write=not check)
+    for name in stale:
+        click.echo(f"{'out of date' if check else 'wrote'}: {name}")
+    if check and stale:
+        click.echo("run `etl docs` and commit the result", err=True)
+        sys.exit(EXIT_PROBLEMS)
+
+
+def main():  # pragma: no cover - the console-script entry point
+    cli(prog_name="etl")

@@ -1,0 +1,41 @@
+"""Dates as the sources support them: `2018`, `2018-07`, `2018-07-10`, `START/END` and `../END`."""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import re
+
+_PART = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?\Z")
+
+
+def bounds(text: str) -> tuple[str, dt.date | None, dt.date]:
+    """(precision, first possible day, last possible day); ValueError when `text` is no such date."""
+    if text.startswith("../"):
+        return "before", None, _bounds_of_part(text[3:])[2]
+    if "/" in text:
+        start, end = text.split("/", 1)
+        return "range", _bounds_of_part(start)[1], _bounds_of_part(end)[2]
+    return _bounds_of_part(text)
+
+
+def day(text: str) -> dt.date:
+    """A single day written YYYY-MM-DD; ValueError otherwise."""
+    precision, first, _ = _bounds_of_part(text)
+    if precision != "day":
+        raise ValueError(text)
+    return first
+
+
+def _bounds_of_part(text: str) -> tuple[str, dt.date, dt.date]:
+    match = _PART.match(text)
+    if not match:
+        raise ValueError(text)
+    year, month, day = (int(group) if group else None for group in match.groups())
+    if month is None:
+        return "year", dt.date(year, 1, 1), dt.date(year, 12, 31)
+    if day is None:
+        last = calendar.monthrange(year, month)[1] if 1 <= month <= 12 else 0  # month 13: date() refuses
+        return "month", dt.date(year, month, 1), dt.date(year, month, last)
+    day_date = dt.date(year, month, day)
+    return "day", day_date, day_date

@@ -1,0 +1,64 @@
+"""Documents generated from the code: the README's data dictionary and command reference, and the
+JSON Schemas of the raw files. `etl docs --check` fails when any is out of date."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import click
+
+from .project import Project
+from .rawfiles import write_atomically
+from .schema import data_dictionary, load_schemas, raw_json_schema
+
+RAW_SCHEMAS = {"jurisdictions": "schemas/raw/jurisdiction.schema.json", "sources": "schemas/raw/source.schema.json"}
+
+
+def generate(project: Project, command: click.Group, write: bool) -> list[str]:
+    """Names of the generated files that were out of date (rewritten when `write`)."""
+    schemas = load_schemas(project.schemas)
+    expected = {
+        path: json.dumps(raw_json_schema(schemas, table), indent=2, ensure_ascii=False) + "\n"
+        for table, path in RAW_SCHEMAS.items()
+    }
+    readme = project.root / "README.md"
+    text = readme.read_text("utf-8")
+    text = _replace_section(text, "dictionary", data_dictionary(schemas))
+    expected["README.md"] = _replace_section(text, "commands", command_reference(command))
+    stale = [path for path, content in expected.items() if _current(project, path) != content]
+    if write:
+        for path in stale:
+            write_atomically(project.root / path, expected[path])
+    return stale
+
+
+def _current(project: Project, path: str) -> str | None:
+    try:
+        return (project.root / path).read_text("utf-8")
+    except OSError:
+        return None
+
+
+def _replace_section(text: str, name: str, body: str) -> str:
+    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+    pattern = re.compile(re.escape(start) + ".*?" + re.escape(end), re.DOTALL)
+    if not pattern.search(text):
+        raise click.ClickException(f"README.md has no {start} ... {end} section to fill")
+    return pattern.sub(lambda _: f"{start}\n{body}{end}", text)
+
+
+def command_reference(command: click.Group) -> str:
+    """Every command's --help text, in the order a reader meets them."""
+    parts = []
+    for path, cmd in _commands(command, ["etl"]):
+        with click.Context(cmd, info_name=" ".join(path), terminal_width=100, max_content_width=100) as ctx:
+            parts.append(f"#### `{' '.join(path)}`\n\n```\n{cmd.get_help(ctx)}\n```\n")
+    return "\n".join(parts)
+
+
+def _commands(command: click.Command, path: list[str]):
+    yield path, command
+    if isinstance(command, click.Group):
+        for name in sorted(command.commands):
+            yield from _commands(command.commands[name], path + [name])

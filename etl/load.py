@@ -1,0 +1,149 @@
+"""The only reader of raw YAML.
+
+Every scalar is read as the text the curator wrote (no implicit numbers, booleans or dates); an empty
+value, `~` or `null` is "no value". Anchors, aliases, tags, duplicate keys and more than one document
+are errors. Every mapping remembers the line of each key, so that later stages can point at it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from .problems import Problem
+
+try:  # the C parser is several times faster; the pure-Python one behaves the same
+    from yaml import CSafeLoader as _Loader
+except ImportError:  # pragma: no cover - only on builds of PyYAML without libyaml
+    from yaml import SafeLoader as _Loader
+
+MAX_FILE_BYTES = 5 * 1024 * 1024
+NULL_WORDS = {"", "~", "null", "Null", "NULL"}
+FORBIDDEN_CONTROL = {chr(c) for c in range(32) if chr(c) not in "\n\t"} | {"\x7f"}
+
+
+class Mapping(dict):
+    """A YAML mapping whose keys remember their line numbers."""
+
+    def __init__(self, line: int):
+        super().__init__()
+        self.line = line
+        self.lines: dict[str, int] = {}
+
+
+class Sequence(list):
+    """A YAML sequence whose items remember their line numbers."""
+
+    def __init__(self, line: int):
+        super().__init__()
+        self.line = line
+        self.lines: list[int] = []
+
+
+@dataclass
+class RawFile:
+    path: Path
+    name: str  # as shown to curators: relative to the project root
+    data: object  # a Mapping when the file is well formed
+
+
+class _Invalid(Exception):
+    def __init__(self, line: int, message: str):
+        super().__init__(message)
+        self.line = line
+        self.message = message
+
+
+def read_raw_file(path: Path, name: str) -> tuple[RawFile | None, list[Problem]]:
+    """Read one raw file; return it with no problems, or None with the problems that stop it."""
+    try:
+        if path.is_symlink() or not path.is_file():
+            return None, [Problem(name, 0, "", "is a link or not a regular file; raw files must be plain files inside raw/")]
+        blob = path.read_bytes()
+    except OSError as error:
+        return None, [Problem(name, 0, "", f"cannot be read ({error.strerror})")]
+    try:
+        return RawFile(path, name, parse_text(decode(blob))), []
+    except _Invalid as error:
+        return None, [Problem(name, error.line, "", error.message)]
+
+
+def decode(blob: bytes) -> str:
+    if len(blob) > MAX_FILE_BYTES:
+        raise _Invalid(0, f"is {len(blob):,} bytes; a raw file may hold at most {MAX_FILE_BYTES:,} (split it)")
+    if blob.startswith(b"\xef\xbb\xbf"):
+        raise _Invalid(1, "starts with a byte-order mark; save the file as UTF-8 without BOM")
+    try:
+        text = blob.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = blob[: error.start].count(b"\n") + 1
+        raise _Invalid(line, f"is not UTF-8 text (byte 0x{blob[error.start]:02x}); save the file as UTF-8") from None
+    if "\r" in text:
+        raise _Invalid(text[: text.index("\r")].count("\n") + 1, "has a carriage return (CRLF line ends); use LF line ends")
+    for index, char in enumerate(text):
+        if char in FORBIDDEN_CONTROL:
+            line = text[:index].count("\n") + 1
+            raise _Invalid(line, f"has the control character U+{ord(char):04X}; remove it")
+    if not text.strip():
+        raise _Invalid(0, "is empty; a raw file holds one YAML mapping")
+    return text
+
+
+def parse_text(text: str) -> Mapping:
+    """Parse one YAML document of plain mappings, sequences and text into Mapping/Sequence/str/None."""
+    try:
+        return _build(iter(yaml.parse(text, Loader=_Loader)))
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line = mark.line + 1 if mark else 0
+        raise _Invalid(line, f"is not valid YAML: {error.problem or error.context}") from None
+    except yaml.YAMLError as error:  # pragma: no cover - libyaml reports marks for all we have seen
+        raise _Invalid(0, f"is not valid YAML: {error}") from None
+
+
+def _build(events) -> Mapping:
+    next(events)  # StreamStart
+    event = next(events)
+    if isinstance(event, yaml.StreamEndEvent):
+        raise _Invalid(0, "is empty; a raw file holds one YAML mapping")
+    root = _node(events, next(events))
+    if not isinstance(root, Mapping):
+        raise _Invalid(1, "must hold a YAML mapping (key: value lines) at the top level")
+    next(events)  # DocumentEnd
+    event = next(events)
+    if not isinstance(event, yaml.StreamEndEvent):
+        raise _Invalid(event.start_mark.line + 1, "holds more than one YAML document; keep one per file")
+    return root
+
+
+def _node(events, event):
+    line = event.start_mark.line + 1
+    if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+        raise _Invalid(line, "uses a YAML anchor or alias (& or *); write each value out in full")
+    if getattr(event, "tag", None):
+        raise _Invalid(line, f"uses the YAML tag {event.tag}; tags are not allowed")
+    if isinstance(event, yaml.ScalarEvent):
+        plain = event.implicit[0]
+        return None if plain and event.value in NULL_WORDS else event.value
+    if isinstance(event, yaml.SequenceStartEvent):
+        items = Sequence(line)
+        for item in iter(lambda: next(events), None):
+            if isinstance(item, yaml.SequenceEndEvent):
+                return items
+            items.lines.append(item.start_mark.line + 1)
+            items.append(_node(events, item))
+    mapping = Mapping(line)
+    for key_event in iter(lambda: next(events), None):
+        if isinstance(key_event, yaml.MappingEndEvent):
+            return mapping
+        key = _node(events, key_event)
+        key_line = key_event.start_mark.line + 1
+        if not isinstance(key, str):
+            raise _Invalid(key_line, "has a key that is not plain text")
+        if key in mapping:
+            raise _Invalid(key_line, f"repeats the key '{key}' (first on line {mapping.lines[key]})")
+        mapping.lines[key] = key_line
+        mapping[key] = _node(events, next(events))
+    return mapping  # pragma: no cover - the parser always closes a mapping

@@ -1,0 +1,237 @@
+"""Renders the validated tables as Parquet, CSV and `datapackage.json`, and swaps them in atomically.
+
+Outputs are rendered in memory first: `render` is deterministic (rows sorted by primary key, no
+timestamps), so `etl build --check` can compare bytes with what is committed.
+Publishing writes everything into `.etl-staging/`, marks it complete, then exchanges the staging
+`datasets/` with the live one in one rename and replaces `datapackage.json` in a second. A build killed
+before the mark changes nothing; one killed between the two renames is completed by the next command
+(`recover`).
+"""
+
+from __future__ import annotations
+
+import csv
+import ctypes
+import ctypes.util
+import datetime as dt
+import fcntl
+import hashlib
+import io
+import json
+import os
+import shutil
+from contextlib import contextmanager
+from pathlib import Path
+
+from .project import Project
+from .schema import Schemas, arrow_schema
+from .tables import Table
+
+STAGING = ".etl-staging"
+COMPLETE = "COMPLETE"
+CHECKSUMS = "datasets/checksums.csv"
+
+
+class PublishError(Exception):
+    """The outputs could not be written; the previous ones are untouched."""
+
+
+def render(tables: dict[str, Table], schemas: Schemas) -> dict[str, bytes]:
+    """Every published file, by its path relative to the project root."""
+    files: dict[str, bytes] = {}
+    for name, table in tables.items():
+        rows = sorted(table.rows, key=lambda row: tuple(row[key] for key in table.schema.primary_key))
+        files[f"datasets/{name}.csv"] = _csv(table.schema.field_names, rows)
+        files[f"datasets/{name}.parquet"] = _parquet(table, rows)
+    files[CHECKSUMS] = _csv(["path", "bytes", "sha256"], [
+        {"path": path, "bytes": len(blob), "sha256": _sha256(blob)} for path, blob in sorted(files.items())
+    ])
+    files["datapackage.json"] = _datapackage(tables, schemas, files)
+    return files
+
+
+def _csv(columns: list[str], rows: list[dict]) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(columns)
+    writer.writerows([_cell(row[column]) for column in columns] for row in rows)
+    return buffer.getvalue().encode("utf-8")
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def _parquet(table: Table, rows: list[dict]) -> bytes:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    schema = arrow_schema(table.schema)
+    arrow_table = pa.Table.from_pylist(rows, schema=schema)
+    sink = pa.BufferOutputStream()
+    pq.write_table(arrow_table, sink, compression="zstd")
+    return sink.getvalue().to_pybytes()
+
+
+def _sha256(blob: bytes) -> str:
+    return hashlib.sha256(blob).hexdigest()
+
+
+def _datapackage(tables: dict[str, Table], schemas: Schemas, files: dict[str, bytes]) -> bytes:
+    resources = []
+    for name, table in tables.items():
+        csv_path, parquet_path = f"datasets/{name}.csv", f"datasets/{name}.parquet"
+        schema = table.schema.frictionless()
+        schema.pop("name", None)
+        resources.append({
+            "name": name, "title": schema.pop("title"), "description": schema.pop("description"),
+            "path": csv_path, "format": "csv", "mediatype": "text/csv", "encoding": "utf-8",
+            "hash": f"sha256:{_sha256(files[csv_path])}", "bytes": len(files[csv_path]), "schema": schema,
+        })
+        resources.append({
+            "name": f"{name}-parquet",
+            "description": f"The {name} table as Parquet. Its size is listed in the checksums resource.",
+            "path": parquet_path, "format": "parquet", "mediatype": "application/vnd.apache.parquet",
+            "hash": f"sha256:{_sha256(files[parquet_path])}",
+            "schema": _parquet_schema(schema),
+        })
+    resources.append({
+        "name": "checksums",
+        "description": "The size in bytes and SHA-256 of every published table file, Parquet included.",
+        "path": CHECKSUMS, "format": "csv", "mediatype": "text/csv", "encoding": "utf-8",
+        "hash": f"sha256:{_sha256(files[CHECKSUMS])}", "bytes": len(files[CHECKSUMS]),
+        "schema": {"fields": [
+            {"name": "path", "type": "string", "description": "The file, relative to datapackage.json."},
+            {"name": "bytes", "type": "integer", "description": "Its size in bytes."},
+            {"name": "sha256", "type": "string", "description": "Its SHA-256, in hex."},
+        ], "primaryKey": ["path"]},
+    })
+    package = {**schemas.package, "resources": resources}
+    return (json.dumps(package, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def _parquet_schema(schema: dict) -> dict:
+    """Parquet resources reference each other, so a Parquet-only user can follow the keys."""
+    copy = json.loads(json.dumps(schema))
+    for key in copy.get("foreignKeys", []):
+        key["reference"]["resource"] += "-parquet"
+    return copy
+
+
+# -- Comparing and swapping ---------------------------------------------------------------------------
+
+def stale_files(project: Project, files: dict[str, bytes]) -> list[str]:
+    """Paths whose committed bytes differ from `files`, plus published files that should not be there."""
+    differ = [path for path, blob in files.items() if _read(project.root / path) != blob]
+    expected = set(files)
+    extra = [project.relative(p) for p in sorted(project.datasets.glob("*")) if project.relative(p) not in expected]
+    return sorted(differ + extra)
+
+
+def _read(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
+
+
+@contextmanager
+def exclusive(project: Project):
+    """Hold the project's build lock; refuse at once when another build holds it."""
+    try:
+        handle = open(project.lock_file, "a+")
+    except OSError as error:
+        raise PublishError(f"cannot open the lock file {project.lock_file}: {error.strerror}") from None
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise PublishError("another etl build is running in this project; wait for it to finish and try again") from None
+        yield
+
+
+def publish(project: Project, files: dict[str, bytes]) -> None:
+    """Replace the published outputs with `files`, all or nothing."""
+    recover(project)
+    staging = project.root / STAGING
+    try:
+        shutil.rmtree(staging, ignore_errors=True)
+        for path, blob in files.items():
+            _write_synced(staging / path, blob)
+        _write_synced(staging / COMPLETE, b"")
+        _fsync_dir(staging)
+    except OSError as error:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise PublishError(f"cannot write the outputs ({error.strerror}: {error.filename}); the published files are unchanged") from None
+    _commit(project, staging)
+
+
+def recover(project: Project) -> None:
+    """Finish a publish that was interrupted after its outputs were complete; drop one that was not."""
+    staging = project.root / STAGING
+    if not staging.exists():
+        return
+    if (staging / COMPLETE).exists() and (staging / "datapackage.json").exists():
+        _commit(project, staging)
+    else:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _commit(project: Project, staging: Path) -> None:
+    new_package = staging / "datapackage.json"
+    if not _published_matches(project, new_package):
+        if project.datasets.exists():
+            _exchange(staging / "datasets", project.datasets)
+        else:
+            os.rename(staging / "datasets", project.datasets)
+    os.replace(new_package, project.datapackage)
+    _fsync_dir(project.root)
+    shutil.rmtree(staging, ignore_errors=True)
+
+
+def _published_matches(project: Project, package_path: Path) -> bool:
+    """True when the live datasets/ already hold the files that `package_path` describes."""
+    package = json.loads(package_path.read_text("utf-8"))
+    return all(
+        _read(project.root / resource["path"]) is not None
+        and "sha256:" + _sha256(_read(project.root / resource["path"])) == resource["hash"]
+        for resource in package["resources"]
+    )
+
+
+def _write_synced(path: Path, blob: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "wb") as handle:
+        handle.write(blob)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _fsync_dir(path: Path) -> None:
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+def _exchange(a: Path, b: Path) -> None:
+    """Swap two directories in one step (Linux renameat2); elsewhere, two renames."""
+    libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+    renameat2 = getattr(libc, "renameat2", None)
+    if renameat2 is not None and renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return
+    parked = a.with_name(a.name + ".old")
+    os.rename(b, parked)
+    os.rename(a, b)
+    os.rename(parked, a)

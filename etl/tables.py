@@ -1,0 +1,159 @@
+"""Raw records -> the published tables, each row remembering where in `raw/` it came from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from . import dates
+from .load import Mapping, RawFile, Sequence
+from .problems import Problem
+from .schema import Schemas, TableSchema
+
+
+@dataclass
+class Where:
+    """Where a row was written: its file, the line its record starts on, its path, and its keys' lines."""
+
+    file: str
+    line: int
+    path: str
+    lines: dict[str, int] = field(default_factory=dict)
+
+    def problem(self, field_name: str, message: str) -> Problem:
+        path = f"{self.path}.{field_name}" if self.path else field_name
+        return Problem(self.file, self.lines.get(field_name, self.line), path, message)
+
+
+@dataclass
+class Table:
+    schema: TableSchema
+    rows: list[dict] = field(default_factory=list)
+    where: list[Where] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return self.schema.name
+
+    def column(self, name: str) -> list:
+        return [row[name] for row in self.rows]
+
+
+def build_tables(schemas: Schemas, jurisdiction_files: list[RawFile], source_files: list[RawFile]):
+    """Turn parsed raw files into tables; return (tables, problems found on the way)."""
+    builder = _Builder(schemas)
+    for raw in jurisdiction_files:
+        builder.record("jurisdictions", raw.data, Where(raw.name, raw.data.line, ""), parent=None)
+    for raw in source_files:
+        builder.record("sources", raw.data, Where(raw.name, raw.data.line, ""), parent=None)
+    builder.derive()
+    return builder.tables, builder.problems + builder.value_problems
+
+
+def structure_problems(schemas: Schemas, table: str, raw: RawFile) -> list[Problem]:
+    """Unknown keys and wrong shapes: what would lose data if the record were rewritten."""
+    builder = _Builder(schemas)
+    builder.record(table, raw.data, Where(raw.name, raw.data.line, ""), parent=None)
+    return builder.problems
+
+
+class _Builder:
+    def __init__(self, schemas: Schemas):
+        self.schemas = schemas
+        self.tables = {name: Table(schema) for name, schema in schemas.tables.items()}
+        self.problems: list[Problem] = []  # the record's shape
+        self.value_problems: list[Problem] = []  # values that cannot be typed or derived
+
+    def record(self, table_name: str, record: Mapping, where: Where, parent: tuple[str, str] | None) -> None:
+        table = self.tables[table_name]
+        where.lines = dict(record.lines)
+        self._check_keys(table_name, record, where)
+        row = {name: None for name in table.schema.field_names}
+        if parent:
+            row[parent[0]] = parent[1]
+        for spec in table.schema.raw_fields:
+            row[spec["name"]] = self._value(spec, record.get(spec["name"]), where)
+        table.rows.append(row)
+        table.where.append(where)
+        for child in self.schemas.children[table_name]:
+            self._children(child, record, where, row)
+
+    def _children(self, child: TableSchema, record: Mapping, where: Where, parent_row: dict) -> None:
+        key = child.raw["key"]
+        items = record.get(key)
+        if items is None:
+            return
+        if not isinstance(items, Sequence):
+            self.problems.append(where.problem(key, f"must be a list of records (- key: value), not {_kind(items)}"))
+            return
+        parent_field = child.raw["parent_field"]
+        for index, item in enumerate(items):
+            path = f"{where.path}.{key}[{index}]" if where.path else f"{key}[{index}]"
+            if not isinstance(item, Mapping):
+                self.problems.append(Problem(where.file, items.lines[index], path, f"must be a record (key: value lines), not {_kind(item)}"))
+                continue
+            self.record(child.name, item, Where(where.file, item.line, path), (parent_field, parent_row[parent_field]))
+
+    def _check_keys(self, table_name: str, record: Mapping, where: Where) -> None:
+        allowed = self.schemas.raw_keys(table_name)
+        for key in record:
+            if key not in allowed:
+                self.problems.append(where.problem(key, f"is not a known key (allowed: {', '.join(allowed)})"))
+
+    def _value(self, spec: dict, value, where: Where):
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            self.problems.append(where.problem(spec["name"], f"must be text, not {_kind(value)}"))
+            return None
+        if spec["type"] == "date":
+            try:
+                return dates.day(value)
+            except ValueError:
+                self.value_problems.append(where.problem(spec["name"], f"{value!r} {spec.get('x-invalid', 'is not a date')}"))
+                return None
+        return value
+
+    def derive(self) -> None:
+        self._derive_action_dates()
+        self._derive_disputed()
+        self._derive_published()
+
+    def _derive_action_dates(self) -> None:
+        table = self.tables["actions"]
+        invalid = table.schema.field("date")["x-invalid"]
+        for row, where in zip(table.rows, table.where):
+            if row["date"] is None:
+                continue
+            try:
+                row["date_precision"], row["date_start"], row["date_end"] = dates.bounds(row["date"])
+            except ValueError:
+                self.value_problems.append(where.problem("date", f"{row['date']!r} {invalid}"))
+
+    def _derive_disputed(self) -> None:
+        stated: dict[str, set] = {}
+        for citation in self.tables["citations"].rows:
+            if citation["date_stated"]:
+                stated.setdefault(citation["action_id"], set()).add(citation["date_stated"])
+        for action in self.tables["actions"].rows:
+            action["date_disputed"] = bool(stated.get(action["action_id"], set()) - {action["date"]})
+
+    def _derive_published(self) -> None:
+        table = self.tables["sources"]
+        invalid = table.schema.field("published")["x-invalid"]
+        for row, where in zip(table.rows, table.where):
+            if row["published"] is None:
+                continue
+            try:
+                precision, _, _ = dates.bounds(row["published"])
+            except ValueError:
+                self.value_problems.append(where.problem("published", f"{row['published']!r} {invalid}"))
+                continue
+            row["published_precision"] = precision if precision in ("day", "month", "year") else None
+
+
+def _kind(value) -> str:
+    if isinstance(value, Mapping):
+        return "a record (key: value lines)"
+    if isinstance(value, Sequence):
+        return "a list"
+    return "text" if isinstance(value, str) else "nothing"

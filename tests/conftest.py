@@ -1,0 +1,87 @@
+"""Small projects made by the tests themselves, in temporary folders."""
+
+from __future__ import annotations
+
+import shutil
+import textwrap
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from etl.cli import cli
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+
+JURISDICTION = """\
+jurisdiction_id: ca-contra-costa-county
+name: Contra Costa County
+kind: county
+state: CA
+state_fips: '06'
+county_fips: '06013'
+ocd_id: ocd-division/country:us/state:ca/county:contra_costa
+actions:
+  - action_id: act-aaaaaaaa
+    date: 2018-07-10
+    action: terminate
+    stage: announced
+    arrangement: igsa_detention
+    actor_role: sheriff
+    actor_name: Sheriff Example
+    initiated_by: local
+    summary: The sheriff announced the end of the jail's contract to hold ICE detainees.
+    citations:
+      - source_id: example-news
+        claim: The sheriff announced that the contract would end.
+        locator: paragraph 1
+  - action_id: act-bbbbbbbb
+    date: 2018-11
+    action: terminate
+    stage: in_effect
+    arrangement: igsa_detention
+    actor_role: sheriff
+    actor_name: Sheriff Example
+    initiated_by: local
+    summary: The jail stopped holding people for ICE.
+    citations:
+      - source_id: example-news
+        claim: The contract ended in November.
+        locator: paragraph 2
+    links:
+      - relation: carries_out
+        related_action_id: act-aaaaaaaa
+"""
+
+SOURCE = """\
+source_id: example-news
+url: https://example.org/news/1
+publisher: Example News
+title: An example story
+published: 2018-07-10
+kind: news
+"""
+
+
+def make_project(root: Path, jurisdiction: str = JURISDICTION, source: str = SOURCE) -> Path:
+    """A complete, valid project: the real schemas, one jurisdiction file and one source file."""
+    shutil.copytree(REPO / "schemas", root / "schemas")
+    write(root / "raw/jurisdictions/ca/contra-costa-county.yaml", jurisdiction)
+    write(root / "raw/sources/example-news.yaml", source)
+    return root
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+def run(root: Path, *args: str):
+    return CliRunner().invoke(cli, ["--root", str(root), *args])
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    return make_project(tmp_path / "project")
