@@ -7,6 +7,7 @@ are errors. Every mapping remembers the line of each key, so that later stages c
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +22,8 @@ except ImportError:  # pragma: no cover - only on builds of PyYAML without libya
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 NULL_WORDS = {"", "~", "null", "Null", "NULL"}
-FORBIDDEN_CONTROL = {chr(c) for c in range(32) if chr(c) not in "\n\t"} | {"\x7f"}
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f]")  # all but tab and line feed
+_TAB_INDENT = re.compile(r"^ *\t", re.MULTILINE)
 
 
 class Mapping(dict):
@@ -82,10 +84,13 @@ def decode(blob: bytes) -> str:
         raise _Invalid(line, f"is not UTF-8 text (byte 0x{blob[error.start]:02x}); save the file as UTF-8") from None
     if "\r" in text:
         raise _Invalid(text[: text.index("\r")].count("\n") + 1, "has a carriage return (CRLF line ends); use LF line ends")
-    for index, char in enumerate(text):
-        if char in FORBIDDEN_CONTROL:
-            line = text[:index].count("\n") + 1
-            raise _Invalid(line, f"has the control character U+{ord(char):04X}; remove it")
+    control = _CONTROL.search(text)
+    if control:
+        line = text[: control.start()].count("\n") + 1
+        raise _Invalid(line, f"has the control character U+{ord(control.group()):04X}; remove it")
+    tab = _TAB_INDENT.search(text)
+    if tab:
+        raise _Invalid(text[: tab.start()].count("\n") + 1, "indents with a tab; YAML indents with spaces")
     if not text.strip():
         raise _Invalid(0, "is empty; a raw file holds one YAML mapping")
     return text

@@ -18,6 +18,7 @@ class Where:
     line: int
     path: str
     lines: dict[str, int] = field(default_factory=dict)
+    reported: set[str] = field(default_factory=set)  # fields already found wrong: later checks stay quiet
 
     def problem(self, field_name: str, message: str) -> Problem:
         path = f"{self.path}.{field_name}" if self.path else field_name
@@ -104,12 +105,14 @@ class _Builder:
             return None
         if not isinstance(value, str):
             self.problems.append(where.problem(spec["name"], f"must be text, not {_kind(value)}"))
+            where.reported.add(spec["name"])
             return None
         if spec["type"] == "date":
             try:
                 return dates.day(value)
             except ValueError:
                 self.value_problems.append(where.problem(spec["name"], f"{value!r} {spec.get('x-invalid', 'is not a date')}"))
+                where.reported.add(spec["name"])
                 return None
         return value
 

@@ -1,0 +1,75 @@
+"""The raw loader reads exactly what the curator wrote, or says precisely why it cannot."""
+
+from __future__ import annotations
+
+import pytest
+
+from etl.load import read_raw_file
+
+
+def load(tmp_path, content: bytes | str):
+    path = tmp_path / "record.yaml"
+    path.write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
+    return read_raw_file(path, "record.yaml")
+
+
+def test_scalars_stay_the_text_written(tmp_path):
+    raw, problems = load(tmp_path, "fips: 06013\nanswer: NO\non: yes\nday: 2018-07-10\nyear: 2018\nfloat: 1.50\nquoted: 'x'\n")
+    assert problems == []
+    assert raw.data == {"fips": "06013", "answer": "NO", "on": "yes", "day": "2018-07-10", "year": "2018", "float": "1.50", "quoted": "x"}
+
+
+def test_empty_tilde_and_null_are_no_value_but_quoted_null_is_text(tmp_path):
+    raw, _ = load(tmp_path, "a:\nb: ~\nc: null\nd: 'null'\n")
+    assert raw.data == {"a": None, "b": None, "c": None, "d": "null"}
+
+
+def test_keys_remember_their_lines(tmp_path):
+    raw, _ = load(tmp_path, "a: 1\nlist:\n  - x: 1\n    y: 2\n")
+    assert raw.data.lines == {"a": 1, "list": 2}
+    assert raw.data["list"].lines == [3]
+    assert raw.data["list"][0].lines == {"x": 3, "y": 4}
+
+
+@pytest.mark.parametrize("content, line, message", [
+    ("a: &anchor 1\nb: *anchor\n", 1, "uses a YAML anchor or alias (& or *); write each value out in full"),
+    ("a: !!python/object/apply:os.system ['true']\n", 1, "uses the YAML tag tag:yaml.org,2002:python/object/apply:os.system; tags are not allowed"),
+    ("a: !!str 06013\n", 1, "uses the YAML tag tag:yaml.org,2002:str; tags are not allowed"),
+    ("a: 1\nb: 2\na: 3\n", 3, "repeats the key 'a' (first on line 1)"),
+    ("a: 1\n---\nb: 2\n", 2, "holds more than one YAML document; keep one per file"),
+    ("- a\n- b\n", 1, "must hold a YAML mapping (key: value lines) at the top level"),
+    ("a: b: c\n", 1, "is not valid YAML: mapping values are not allowed in this context"),
+    ("a:\n\tb: 1\n", 2, "indents with a tab; YAML indents with spaces"),
+    ("", 0, "is empty; a raw file holds one YAML mapping"),
+    ("# only a comment\n", 0, "is empty; a raw file holds one YAML mapping"),
+    ("\ufeffa: 1\n", 1, "starts with a byte-order mark; save the file as UTF-8 without BOM"),
+    ("a: 1\r\nb: 2\r\n", 1, "has a carriage return (CRLF line ends); use LF line ends"),
+    ("a: 1\nb: x\x07y\n", 2, "has the control character U+0007; remove it"),
+    ("{[1]: x}\n", 1, "has a key that is not plain text"),
+])
+def test_malformed_files_are_refused_with_line_and_reason(tmp_path, content, line, message):
+    raw, problems = load(tmp_path, content)
+    assert raw is None
+    assert [(p.line, p.message) for p in problems] == [(line, message)]
+
+
+def test_bytes_that_are_not_utf8(tmp_path):
+    raw, problems = load(tmp_path, b"a: 1\nb: caf\xe9\n")
+    assert raw is None
+    assert [(p.line, p.message) for p in problems] == [(2, "is not UTF-8 text (byte 0xe9); save the file as UTF-8")]
+
+
+def test_billion_laughs_is_refused_without_expanding(tmp_path):
+    lines = ["a: &a [x, x, x, x, x, x, x, x, x]"] + [f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]" for i in range(8)]
+    raw, problems = load(tmp_path, "\n".join(lines) + "\n")
+    assert raw is None and problems[0].message.startswith("uses a YAML anchor or alias")
+
+
+def test_a_symbolic_link_is_refused(tmp_path):
+    target = tmp_path / "outside.yaml"
+    target.write_text("a: 1\n")
+    link = tmp_path / "link.yaml"
+    link.symlink_to(target)
+    raw, problems = read_raw_file(link, "link.yaml")
+    assert raw is None
+    assert problems[0].message == "is a link or not a regular file; raw files must be plain files inside raw/"
