@@ -170,6 +170,38 @@ def new_source(project: Project, url: str, publisher: str, source_id: str | None
 
 
 @cli.command()
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="Print for people, or JSON for tools.")
+@click.pass_context
+def stats(ctx, output_format: str):
+    """Count actions by state, year, action, arrangement and initiating level, with the share of
+    actions dated to the day and of actions with more than one source."""
+    import json
+
+    from .pipeline import load_dataset
+    from .report import stats as summarize, stats_text
+
+    ctx.meta["format"] = output_format
+    summary = summarize(load_dataset(ctx.obj).tables)
+    click.echo(json.dumps(summary, indent=2) if output_format == "json" else stats_text(summary))
+
+
+@cli.command()
+@click.argument("jurisdiction_id")
+@click.pass_obj
+def show(project: Project, jurisdiction_id: str):
+    """Print JURISDICTION_ID's timeline (e.g. va-fairfax-county): every action in date order, with the
+    people who acted, the links between actions, and each source with its claim and locator."""
+    from .pipeline import load_dataset
+    from .report import timeline
+
+    text = timeline(load_dataset(project).tables, jurisdiction_id)
+    if text is None:
+        raise click.BadParameter(f"no jurisdiction {jurisdiction_id!r} (ids look like va-fairfax-county)", param_hint="JURISDICTION_ID")
+    click.echo(text)
+
+
+@cli.command()
 @click.option("--check", is_flag=True, help="Write nothing; fail if a generated document is out of date.")
 @click.pass_obj
 def docs(project: Project, check: bool):

@@ -1,0 +1,107 @@
+"""Summaries of the validated tables for people: counts (`etl stats`) and one jurisdiction's
+timeline with its sources (`etl show`)."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from .tables import Table
+
+BREAKDOWNS = {"state": "jurisdiction's state", "year": "year", "action": "action", "arrangement": "arrangement", "initiated_by": "initiating level"}
+
+
+def stats(tables: dict[str, Table]) -> dict:
+    actions = tables["actions"].rows
+    state_of = {row["jurisdiction_id"]: row["state"] for row in tables["jurisdictions"].rows}
+    sources_per_action = Counter(row["action_id"] for row in tables["citations"].rows)
+    total = len(actions)
+    by = {
+        "state": Counter(state_of[a["jurisdiction_id"]] for a in actions),
+        "year": Counter(str((a["date_start"] or a["date_end"]).year) for a in actions),
+        "action": Counter(a["action"] for a in actions),
+        "arrangement": Counter(a["arrangement"] for a in actions),
+        "initiated_by": Counter(a["initiated_by"] for a in actions),
+    }
+    return {
+        "jurisdictions": len(tables["jurisdictions"].rows),
+        "jurisdictions_with_actions": len({a["jurisdiction_id"] for a in actions}),
+        "actions": total,
+        "sources": len(tables["sources"].rows),
+        "citations": len(tables["citations"].rows),
+        "share_day_precise": _share(sum(a["date_precision"] == "day" for a in actions), total),
+        "share_multi_source": _share(sum(sources_per_action[a["action_id"]] > 1 for a in actions), total),
+        "share_date_disputed": _share(sum(a["date_disputed"] for a in actions), total),
+        "by": {name: dict(sorted(counter.items(), key=lambda item: (-item[1], item[0]))) for name, counter in by.items()},
+    }
+
+
+def _share(part: int, whole: int) -> float:
+    return round(part / whole, 4) if whole else 0.0
+
+
+def stats_text(summary: dict) -> str:
+    lines = [
+        f"{summary['jurisdictions']} jurisdictions ({summary['jurisdictions_with_actions']} with actions), "
+        f"{summary['actions']} actions, {summary['sources']} sources, {summary['citations']} citations",
+        f"actions dated to the day: {summary['share_day_precise']:.1%}",
+        f"actions with more than one source: {summary['share_multi_source']:.1%}",
+        f"actions whose date a source disputes: {summary['share_date_disputed']:.1%}",
+    ]
+    for name, counts in summary["by"].items():
+        ordered = sorted(counts.items()) if name == "year" else counts.items()
+        lines.append(f"\nactions by {BREAKDOWNS[name]}:")
+        lines.extend(f"  {key:<32} {count:>6}" for key, count in ordered)
+    return "\n".join(lines)
+
+
+def timeline(tables: dict[str, Table], jurisdiction_id: str) -> str | None:
+    """One jurisdiction's actions in date order, each with its sources and links; None if unknown."""
+    jurisdiction = next((j for j in tables["jurisdictions"].rows if j["jurisdiction_id"] == jurisdiction_id), None)
+    if jurisdiction is None:
+        return None
+    sources = {s["source_id"]: s for s in tables["sources"].rows}
+    actions = sorted(
+        (a for a in tables["actions"].rows if a["jurisdiction_id"] == jurisdiction_id),
+        key=lambda a: (a["date_end"], a["date_start"] or a["date_end"], a["action_id"]),
+    )
+    lines = [_heading(jurisdiction)]
+    for action in actions:
+        lines += ["", *_action_lines(action, tables, sources)]
+    if not actions:
+        lines.append("(no actions recorded)")
+    return "\n".join(lines)
+
+
+def _heading(j: dict) -> str:
+    codes = ", ".join(f"{k} {j[k]}" for k in ("state_fips", "county_fips", "place_geoid") if j[k])
+    return f"{j['name']} ({j['kind'].replace('_', ' ')}, {j['state']}) [{j['jurisdiction_id']}]\n{codes}; {j['ocd_id']}"
+
+
+def _action_lines(action: dict, tables: dict[str, Table], sources: dict) -> list[str]:
+    disputed = "  [date disputed]" if action["date_disputed"] else ""
+    lines = [
+        f"{action['date']} ({action['date_precision']}){disputed}  {action['action']} / {action['stage']}  "
+        f"{action['arrangement']}  [{action['action_id']}]",
+        f"  {action['summary']}",
+        f"  by {action['actor_name']} ({action['actor_role'].replace('_', ' ')}; {action['initiated_by']})",
+    ]
+    if action["notes"]:
+        lines.append(f"  notes: {action['notes']}")
+    for link in tables["action_links"].rows:
+        if link["action_id"] == action["action_id"]:
+            lines.append(f"  {link['relation'].replace('_', ' ')} {link['related_action_id']}")
+    for citation in tables["citations"].rows:
+        if citation["action_id"] == action["action_id"]:
+            lines += _citation_lines(citation, sources[citation["source_id"]])
+    return lines
+
+
+def _citation_lines(citation: dict, source: dict) -> list[str]:
+    title = f" \"{source['title']}\"" if source["title"] else ""
+    stated = f" (gives the date as {citation['date_stated']})" if citation["date_stated"] else ""
+    return [
+        f"  - {source['publisher']}{title}, {source['published'] or 'undated'} ({source['kind']}){stated}",
+        f"    {source['url']}",
+        f"    claim: {citation['claim']}",
+        f"    where: {citation['locator']}",
+    ]

@@ -1,0 +1,56 @@
+"""`etl stats` and `etl show` on a small project."""
+
+from __future__ import annotations
+
+import json
+
+from conftest import JURISDICTION, run, write
+
+
+def test_stats_json_counts_and_shares(project):
+    result = run(project, "stats", "--format", "json")
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["actions"] == 2 and summary["jurisdictions"] == 1 and summary["sources"] == 1
+    assert summary["share_day_precise"] == 0.5  # 2018-07-10 is a day, 2018-11 a month
+    assert summary["share_multi_source"] == 0.0
+    assert summary["by"] == {
+        "state": {"CA": 2}, "year": {"2018": 2}, "action": {"terminate": 2},
+        "arrangement": {"igsa_detention": 2}, "initiated_by": {"local": 2},
+    }
+
+
+def test_stats_counts_a_second_source(project):
+    write(project / "raw/sources/second.yaml", "source_id: second\nurl: https://example.org/2\npublisher: Other\nkind: government\n")
+    text = JURISDICTION.replace(
+        "        locator: paragraph 1\n",
+        "        locator: paragraph 1\n      - source_id: second\n        claim: The county confirmed the end.\n        locator: page 2\n",
+    )
+    write(project / "raw/jurisdictions/ca/contra-costa-county.yaml", text)
+    summary = json.loads(run(project, "stats", "--format", "json").stdout)
+    assert summary["share_multi_source"] == 0.5
+
+
+def test_stats_text(project):
+    result = run(project, "stats")
+    assert result.exit_code == 0
+    assert result.stdout.startswith("1 jurisdictions (1 with actions), 2 actions, 1 sources, 2 citations\nactions dated to the day: 50.0%\n")
+    assert "actions by arrangement:\n  igsa_detention" in result.stdout
+
+
+def test_show_prints_the_timeline_in_date_order_with_sources(project):
+    result = run(project, "show", "ca-contra-costa-county")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0] == "Contra Costa County (county, CA) [ca-contra-costa-county]"
+    first = lines.index("2018-07-10 (day)  terminate / announced  igsa_detention  [act-aaaaaaaa]")
+    second = lines.index("2018-11 (month)  terminate / in_effect  igsa_detention  [act-bbbbbbbb]")
+    assert first < second
+    assert "  carries out act-aaaaaaaa" in lines
+    assert "  - Example News \"An example story\", 2018-07-10 (news)" in lines
+    assert "    claim: The contract ended in November." in lines and "    where: paragraph 2" in lines
+
+
+def test_show_an_unknown_jurisdiction_is_a_usage_error(project):
+    result = run(project, "show", "xx-nowhere")
+    assert result.exit_code == 2 and "no jurisdiction 'xx-nowhere'" in result.output
