@@ -94,3 +94,36 @@ def test_datapackage_describes_every_table():
     names = {resource["name"] for resource in package["resources"]}
     for table in ["jurisdictions", "actions", "citations", "action_links", "sources"]:
         assert {table, f"{table}-parquet"} <= names
+
+
+RESEARCH = SHARED / "research/sourced-facts.md"
+SEED = SHARED / "seed/liberty-headlines-undermine-ice-cooperation.txt"
+COPY_WORDS = 8  # a run this long, shared with a source passage, is a copied sentence, not a fact
+
+
+def _words(text: str) -> list[str]:
+    import re
+
+    return re.findall(r"[a-z0-9']+", text.lower().replace("’", "'"))
+
+
+def _runs(text: str, n: int) -> set[tuple[str, ...]]:
+    words = _words(text)
+    return {tuple(words[i:i + n]) for i in range(len(words) - n + 1)}
+
+
+def _quote_cell(table_row: str) -> str:
+    """The last cell of a research-table row: the passage the fact rests on."""
+    return table_row.rstrip(" |").rsplit(" | ", 1)[-1]
+
+
+@pytest.mark.skipif(not RESEARCH.exists(), reason=f"{RESEARCH} is absent (a lone clone without ../shared/)")
+def test_no_published_text_copies_a_source_passage():
+    passages = [_quote_cell(line) for line in RESEARCH.read_text("utf-8").splitlines() if line.startswith("| ")]
+    passages.append(SEED.read_text("utf-8"))
+    copied = set().union(*(_runs(p, COPY_WORDS) for p in passages))
+    for table, fields in {"actions": ["summary", "notes"], "citations": ["claim", "locator"], "sources": ["notes"]}.items():
+        for row in published(table):
+            for field in fields:
+                shared = _runs(row[field], COPY_WORDS) & copied
+                assert not shared, f"{table}.{field} copies a source: {' '.join(next(iter(shared)))!r}"
