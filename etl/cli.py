@@ -169,6 +169,45 @@ def new_source(project: Project, url: str, publisher: str, source_id: str | None
     click.echo(add_source(project, url, publisher, source_id))
 
 
+@cli.group("import")
+def import_group():
+    """Turn an official list into raw records (see each list's command)."""
+
+
+@import_group.command("ice-287g")
+@click.argument("spreadsheet", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--registry", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The Open Civic Data registry of US counties and places (CSV: id,name,census_geoid).")
+@click.option("--list", "list_name", type=click.Choice(["participating", "pending"]),
+              help="Which list the file is (default: from its name, e.g. participatingAgencies07182025pm.xlsx).")
+@click.option("--published", type=click.DateTime(["%Y-%m-%d"]), help="The edition's date (default: from the file name).")
+@click.option("--time-of-day", type=click.Choice(["am", "pm", ""]), help="The edition's time of day (default: from the file name).")
+@click.pass_obj
+def import_ice_287g(project: Project, spreadsheet: Path, registry: Path, list_name, published, time_of_day):
+    """Add one edition of ICE's 287(g) "participating agencies" or "pending agencies" list to raw/.
+
+    Each row becomes an action (entering a 287(g) agreement of the row's model, signed or requested)
+    of the agency's jurisdiction, citing the edition's sheet row. Importing an edition again changes
+    nothing; a newer edition adds what is new and reports the agreements it no longer lists. Rows whose
+    jurisdiction cannot be matched are reported, not guessed.
+    """
+    from .importers.ice_287g import ImportError_, import_edition
+
+    kind = f"ice_287g_{list_name}" if list_name else None
+    try:
+        report = import_edition(project, spreadsheet, registry, kind, published.date() if published else None, time_of_day)
+    except ImportError_ as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"{report.edition.label}: {report.rows} rows; added {len(report.added_actions)} actions, "
+               f"{len(report.added_citations)} citations, {len(report.added_jurisdictions)} jurisdictions; "
+               f"wrote {len(report.written)} files")
+    for title, lines in (("not imported (no matching jurisdiction)", report.unmatched),
+                         ("listed before but not in this edition (evidence, not proof, of an end)", report.no_longer_listed)):
+        if lines:
+            click.echo(f"{len(lines)} {title}:")
+            click.echo("\n".join(f"  {line}" for line in lines))
+
+
 @cli.command()
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="Print for people, or JSON for tools.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-TABLES = ("jurisdictions", "actions", "citations", "action_links", "sources")
+TABLES = ("jurisdictions", "actions", "citations", "action_links", "sources", "agreements_287g")
 
 
 @dataclass(frozen=True)

@@ -23,3 +23,31 @@ def county_fips_codes() -> frozenset[str]:
     """Every five-digit county FIPS code in any Census edition addfips ships (2000 to 2020)."""
     editions = ("counties_2000.csv", "counties_2010.csv", "counties_2015.csv", "counties_2020.csv")
     return frozenset(row["statefp"] + row["countyfp"] for name in editions for row in _rows(name))
+
+
+@lru_cache(maxsize=None)
+def state_names_by_usps() -> dict[str, str]:
+    """{'VA': 'Virginia', ...}"""
+    return {row["postal"]: row["name"] for row in _rows("states.csv")}
+
+
+@lru_cache(maxsize=None)
+def county_names() -> dict[str, str]:
+    """{'51059': 'Fairfax County', ...} from the 2020 Census list."""
+    return {row["statefp"] + row["countyfp"]: row["name"] for row in _rows("counties_2020.csv")}
+
+
+def county_name(fips: str) -> str:
+    return county_names()[fips]
+
+
+def county_fips(name: str, usps: str) -> str | None:
+    """The county FIPS code of a county named as people write it ('Cherokee County', 'Cherokee'), or None."""
+    return _addfips().get_county_fips(name, state=usps)
+
+
+@lru_cache(maxsize=None)
+def _addfips():
+    import addfips
+
+    return addfips.AddFIPS()

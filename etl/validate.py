@@ -13,6 +13,7 @@ from .tables import Table
 
 FORMULA_STARTS = ("=", "+", "-", "@")
 STATE_KIND = "state"
+COUNTY_KINDS = ("county", "parish", "independent_city", "consolidated_city_county")  # each is, or has, a county
 
 
 def validate(tables: dict[str, Table], today: dt.date | None = None, complete: bool = True) -> list[Problem]:
@@ -208,8 +209,10 @@ def _geography_of(row: dict, where) -> list[Problem]:
         problems.append(where.problem("county_fips" if county else "place_geoid", "must be empty for a state"))
     if row["kind"] == STATE_KIND and ocd and ocd != ocd_state:
         problems.append(where.problem("ocd_id", f"{ocd!r} is not a state's id (use {ocd_state!r})"))
-    if row["kind"] not in (None, STATE_KIND, "city", "town", "township", "village") and not county:
+    if row["kind"] in COUNTY_KINDS and not county:
         problems.append(where.problem("county_fips", f"is required for a {row['kind'].replace('_', ' ')}"))
+    if not ocd and row["kind"] not in (None, "special_district"):
+        problems.append(where.problem("ocd_id", f"is required for a {row['kind'].replace('_', ' ')} (only a special district has none)"))
     return problems
 
 
