@@ -52,7 +52,8 @@ def command_reference(command: click.Group) -> str:
     """Every command's --help text, in the order a reader meets them."""
     parts = []
     for path, cmd in _commands(command, ["etl"]):
-        with click.Context(cmd, info_name=" ".join(path), terminal_width=100, max_content_width=100) as ctx:
+        with click.Context(cmd, info_name=" ".join(path), terminal_width=100, max_content_width=100,
+                           help_option_names=["-h", "--help"]) as ctx:
             parts.append(f"#### `{' '.join(path)}`\n\n```\n{cmd.get_help(ctx)}\n```\n")
     return "\n".join(parts)
 

@@ -39,7 +39,7 @@ def test_every_command_has_help(path, command):
 def test_validate_reports_valid_data(project):
     result = run(project, "validate")
     assert result.exit_code == 0
-    assert result.stdout == "valid: 1 jurisdictions, 2 actions, 2 citations, 1 action_links, 1 sources\n"
+    assert result.stdout == "valid: 1 jurisdictions, 2 actions, 2 citations, 1 action_links, 1 sources, 0 agreements_287g\n"
 
 
 def test_validate_reports_every_problem_with_exit_1(project):
@@ -82,7 +82,7 @@ def test_build_publishes_every_table_in_both_formats(project):
     result = run(project, "build")
     assert result.exit_code == 0, result.output
     names = sorted(p.name for p in (project / "datasets").iterdir())
-    tables = ["action_links", "actions", "citations", "jurisdictions", "sources"]
+    tables = ["action_links", "actions", "agreements_287g", "citations", "jurisdictions", "sources"]
     assert names == sorted([f"{t}.csv" for t in tables] + [f"{t}.parquet" for t in tables] + ["checksums.csv"])
     assert not (project / ".etl-staging").exists()
 
