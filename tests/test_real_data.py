@@ -78,9 +78,14 @@ def test_every_ocd_id_and_geoid_is_in_the_registry():
         if row["kind"] == "state":
             assert ocd == f"ocd-division/country:us/state:{row['state'].lower()}", row["jurisdiction_id"]
             continue
+        if row["kind"] == "special_district":
+            assert not ocd and not row["place_geoid"], row["jurisdiction_id"]  # the registry lists none
+            continue
         assert ocd in registry, f"{row['jurisdiction_id']}: {ocd} is not in the OCD registry"
         geoid = registry[ocd].removeprefix("place-")
-        if "/place:" in ocd:
+        if "/place:" in ocd and len(geoid) == 10:  # a town or township: its GEOID starts with its county's
+            assert row["county_fips"] == geoid[:5] and not row["place_geoid"], row["jurisdiction_id"]
+        elif "/place:" in ocd:
             assert row["place_geoid"] == geoid, row["jurisdiction_id"]
         else:
             assert row["county_fips"] == geoid, row["jurisdiction_id"]
@@ -127,3 +132,47 @@ def test_no_published_text_copies_a_source_passage():
             for field in fields:
                 shared = _runs(row[field], COPY_WORDS) & copied
                 assert not shared, f"{table}.{field} copies a source: {' '.join(next(iter(shared)))!r}"
+
+
+def _research_urls() -> set[str]:
+    """The URLs in the research file's source column (publisher, title, date, URL)."""
+    import re
+
+    urls = set()
+    for line in RESEARCH.read_text("utf-8").splitlines():
+        if line.startswith("| ") and not line.startswith(("| #", "|---")):
+            source_cell = line.strip("|").split(" | ")[-2]
+            urls |= set(re.findall(r"\b((?:[a-z0-9-]+\.)+(?:com|org|gov|net|us|edu|news|co)/[^\s|;,)]*)", source_cell))
+    return urls
+
+
+def _bare(url: str) -> str:
+    import re
+
+    return re.sub(r"^(https?://)?(www\.)?", "", url).rstrip("/")
+
+
+@pytest.mark.skipif(not RESEARCH.exists(), reason=f"{RESEARCH} is absent (a lone clone without ../shared/)")
+def test_every_research_url_is_a_cited_source():
+    urls = _research_urls()
+    assert len(urls) >= 90
+    published_urls = {_bare(row["url"]): row["source_id"] for row in published("sources")}
+    cited = {row["source_id"] for row in published("citations")}
+    for url in urls:
+        assert _bare(url) in published_urls, f"{url} is not a published source"
+        assert published_urls[_bare(url)] in cited, f"{url} is not cited"
+
+
+def test_at_least_80_jurisdictions_have_curated_actions():
+    imported = {row["source_id"] for row in published("sources") if row["edition_of"]}
+    by_import = {row["action_id"] for row in published("citations") if row["source_id"] in imported}
+    curated = {row["jurisdiction_id"] for row in published("actions") if row["action_id"] not in by_import}
+    assert len(curated) >= 80
+
+
+def test_every_agreement_of_the_2025_07_18_edition_is_published():
+    july = [row for row in published("citations") if row["source_id"] == "ice-287g-participating-2025-07-18-pm"]
+    assert len(july) == 832
+    agreements = published("agreements_287g")
+    listed_in_july = [row for row in agreements if row["last_listed"] == "2025-07-18" and row["status"] != "pending"]
+    assert len(listed_in_july) == 832
