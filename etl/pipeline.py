@@ -30,6 +30,9 @@ def read_raw(project: Project) -> tuple[list[RawFile], list[RawFile], list[Probl
     loaded: dict[str, list[RawFile]] = {"jurisdictions": [], "sources": []}
     for kind, paths in (("jurisdictions", project.jurisdiction_files()), ("sources", project.source_files())):
         for path in paths:
+            if not path.resolve().is_relative_to(project.raw.resolve()):
+                problems.append(Problem(project.relative(path), 0, "", "lies outside raw/ (through a symbolic link); raw files must be plain files inside raw/"))
+                continue
             raw, found = read_raw_file(path, project.relative(path))
             problems += found
             if raw is not None:
@@ -41,11 +44,13 @@ def read_raw(project: Project) -> tuple[list[RawFile], list[RawFile], list[Probl
 def _strays(project: Project) -> list[Problem]:
     """Files under raw/ that no stage would read: misplaced records are errors, not silently skipped."""
     expected = set(project.raw_files())
-    return [
-        Problem(project.relative(path), 0, "", "is not where raw records live (raw/jurisdictions/<state>/<slug>.yaml or raw/sources/<id>.yaml)")
-        for path in sorted(project.raw.rglob("*"))
-        if (path.is_file() or path.is_symlink()) and path not in expected and path.name != "README.md"
-    ]
+    problems = []
+    for path in sorted(project.raw.rglob("*")):
+        if path.is_symlink() and path not in expected:
+            problems.append(Problem(project.relative(path), 0, "", "is a symbolic link; raw files must be plain files inside raw/"))
+        elif path.is_file() and path not in expected and path.name != "README.md":
+            problems.append(Problem(project.relative(path), 0, "", "is not where raw records live (raw/jurisdictions/<state>/<slug>.yaml or raw/sources/<id>.yaml)"))
+    return problems
 
 
 def load_dataset(project: Project) -> Dataset:
@@ -54,9 +59,9 @@ def load_dataset(project: Project) -> Dataset:
 
     schemas = read_schemas(project)
     jurisdiction_files, source_files, problems = read_raw(project)
-    complete = not problems
-    tables, table_problems = build_tables(schemas, jurisdiction_files, source_files)
-    problems += table_problems
+    tables, shape_problems, value_problems = build_tables(schemas, jurisdiction_files, source_files)
+    complete = not problems and not shape_problems  # else references to what could not be read look wrong
+    problems += shape_problems + value_problems
     problems += validate(tables, complete=complete)
     if problems:
         raise ProblemError(problems)

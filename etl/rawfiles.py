@@ -94,5 +94,5 @@ def _refuse_existing(project: Project, path: Path) -> None:
 def _taken(project: Project, table: str, column: str) -> set[str]:
     schemas = read_schemas(project)
     jurisdictions, sources, _ = read_raw(project)
-    tables, _ = build_tables(schemas, jurisdictions, sources)
+    tables, _, _ = build_tables(schemas, jurisdictions, sources)
     return {value for value in tables[table].column(column) if value}

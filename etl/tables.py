@@ -40,14 +40,15 @@ class Table:
 
 
 def build_tables(schemas: Schemas, jurisdiction_files: list[RawFile], source_files: list[RawFile]):
-    """Turn parsed raw files into tables; return (tables, problems found on the way)."""
+    """Turn parsed raw files into tables; return them with the problems of shape (unknown keys, text
+    where a list belongs) and of value (dates that are no dates) found on the way."""
     builder = _Builder(schemas)
     for raw in jurisdiction_files:
         builder.record("jurisdictions", raw.data, Where(raw.name, raw.data.line, ""), parent=None)
     for raw in source_files:
         builder.record("sources", raw.data, Where(raw.name, raw.data.line, ""), parent=None)
     builder.derive()
-    return builder.tables, builder.problems + builder.value_problems
+    return builder.tables, builder.problems, builder.value_problems
 
 
 def structure_problems(schemas: Schemas, table: str, raw: RawFile) -> list[Problem]:
@@ -85,6 +86,7 @@ class _Builder:
             return
         if not isinstance(items, Sequence):
             self.problems.append(where.problem(key, f"must be a list of records (- key: value), not {_kind(items)}"))
+            where.reported.add(key)
             return
         parent_field = child.raw["parent_field"]
         for index, item in enumerate(items):

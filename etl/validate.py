@@ -81,8 +81,11 @@ def pandera_schema(table: TableSchema):
     return pa.DataFrameSchema(columns, strict=True, unique=key if len(key) > 1 else None), kinds
 
 
+CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f]")  # YAML escapes can write these; tab and newline may stay
+
+
 def _plain_text(value: str) -> bool:
-    return bool(value) and value == value.strip() and not value.startswith(FORMULA_STARTS)
+    return bool(value) and value == value.strip() and not value.startswith(FORMULA_STARTS) and not CONTROL.search(value)
 
 
 def _problem_of_failure(table: Table, kinds: dict, case) -> Problem | None:
@@ -96,18 +99,20 @@ def _problem_of_failure(table: Table, kinds: dict, case) -> Problem | None:
     if case.check == "not_nullable":
         return None if spec.get("x-derived") else where.problem(case.column, "is required but missing or empty")
     if case.check == "field_uniqueness":
-        return where.problem(case.column, f"{value!r} is used more than once; {table.name} ids must be unique ({_elsewhere(table, case.column, value, index)})")
+        return where.problem(case.column, f"{shown(value)} is used more than once; {table.name} ids must be unique ({_elsewhere(table, case.column, value, index)})")
     if case.check == "multiple_fields_uniqueness":
+        if case.column != table.schema.primary_key[0]:
+            return None  # one message per repeated row, on its first key field
         row = table.rows[index]
-        key = ", ".join(f"{name} {row[name]!r}" for name in table.schema.primary_key)
+        key = ", ".join(f"{name} {shown(row[name])}" for name in table.schema.primary_key)
         return where.problem(case.column, f"repeats the {table.name} row with {key}; each may appear once")
     kind = kinds[case.column][int(case.check_number)]
     if kind == "text":
         return where.problem(case.column, _text_message(value, spec.get("constraints", {}).get("required", False)))
     if kind == "pattern":
-        return where.problem(case.column, f"{value!r} {spec.get('x-invalid', 'does not have the required form')}")
+        return where.problem(case.column, f"{shown(value)} {spec.get('x-invalid', 'does not have the required form')}")
     if kind == "enum":
-        return where.problem(case.column, f"{value!r} is not allowed (use one of: {', '.join(enum_of(spec))})")
+        return where.problem(case.column, f"{shown(value)} is not allowed (use one of: {', '.join(enum_of(spec))})")
     if not value:
         return None  # an empty text: the text check says so
     constraints = spec["constraints"]
@@ -122,6 +127,9 @@ def _text_message(value: str, required: bool) -> str:
         return "is empty; write it" if required else "is empty; leave the key out instead"
     if value != value.strip():
         return "has leading or trailing spaces; remove them"
+    control = CONTROL.search(value)
+    if control:
+        return f"has the control character U+{ord(control.group()):04X}; remove it"
     return f"starts with {value[0]!r}, which a spreadsheet would run as a formula; reword it"
 
 
@@ -130,23 +138,38 @@ def _elsewhere(table: Table, column: str, value, index: int) -> str:
     return "also at " + ", ".join(f"{w.file}:{w.lines.get(column, w.line)}" for w in others)
 
 
+def well_formed(table: Table, field_name: str, value) -> bool:
+    """True when `value` has its field's form, so that rules about its meaning are worth checking;
+    a malformed value is reported once, by the field checks."""
+    constraints = table.schema.field(field_name).get("constraints", {})
+    pattern, longest = constraints.get("pattern"), constraints.get("maxLength", float("inf"))
+    return value is not None and len(value) <= longest and (pattern is None or re.match(full_pattern(pattern), value) is not None)
+
+
+def shown(value) -> str:
+    """A value as quoted in a message: in full when short, cut in the middle when long."""
+    text = repr(value)
+    return text if len(text) <= 80 else f"{text[:50]}…{text[-20:]} ({len(value):,} characters)"
+
+
 # -- Paths ----------------------------------------------------------------------------------------
 
 def check_paths(tables: dict[str, Table]) -> list[Problem]:
     problems = []
-    for row, where in zip(tables["jurisdictions"].rows, tables["jurisdictions"].where):
+    jurisdictions = tables["jurisdictions"]
+    for row, where in zip(jurisdictions.rows, jurisdictions.where):
         jid, state = row["jurisdiction_id"], row["state"]
-        if not jid or state not in reference.state_fips_by_usps():
+        if not well_formed(jurisdictions, "jurisdiction_id", jid) or state not in reference.state_fips_by_usps():
             continue
         expected = f"raw/jurisdictions/{state.lower()}/{jid[3:]}.yaml" if jid[:3] == f"{state.lower()}-" else None
         if expected is None:
-            problems.append(where.problem("jurisdiction_id", f"{jid!r} must start with the state code {state.lower()!r} and a hyphen"))
+            problems.append(where.problem("jurisdiction_id", f"{shown(jid)} must start with the state code {state.lower()!r} and a hyphen"))
         elif not where.file.endswith(expected):
-            problems.append(where.problem("jurisdiction_id", f"{jid!r} belongs in {expected}, not in {where.file}"))
+            problems.append(where.problem("jurisdiction_id", f"{shown(jid)} belongs in {expected}, not in {where.file}"))
     for row, where in zip(tables["sources"].rows, tables["sources"].where):
         sid = row["source_id"]
-        if sid and not where.file.endswith(f"raw/sources/{sid}.yaml"):
-            problems.append(where.problem("source_id", f"{sid!r} belongs in raw/sources/{sid}.yaml, not in {where.file}"))
+        if well_formed(tables["sources"], "source_id", sid) and not where.file.endswith(f"raw/sources/{sid}.yaml"):
+            problems.append(where.problem("source_id", f"{shown(sid)} belongs in raw/sources/{sid}.yaml, not in {where.file}"))
     return problems
 
 
@@ -161,19 +184,19 @@ def check_references(tables: dict[str, Table]) -> list[Problem]:
     problems = []
     for row, where in zip(citations.rows, citations.where):
         if row["source_id"] and row["source_id"] not in source_ids:
-            problems.append(where.problem("source_id", f"{row['source_id']!r} is not a source (there is no raw/sources/{row['source_id']}.yaml)"))
+            problems.append(where.problem("source_id", f"{shown(row['source_id'])} is not a source (there is no raw/sources/{row['source_id']}.yaml)"))
     for row, where in zip(links.rows, links.where):
         target = row["related_action_id"]
         if target == row["action_id"]:
             problems.append(where.problem("related_action_id", "links the action to itself; name an earlier action"))
         elif target and target not in action_ids:
-            problems.append(where.problem("related_action_id", f"{target!r} is not an action in the dataset"))
+            problems.append(where.problem("related_action_id", f"{shown(target)} is not an action in the dataset"))
     for row, where in zip(actions.rows, actions.where):
-        if row["action_id"] not in cited_actions:
+        if row["action_id"] not in cited_actions and "citations" not in where.reported:
             problems.append(where.problem("citations", "has no citation; cite at least one source with a claim and a locator"))
     for row, where in zip(sources.rows, sources.where):
         if row["source_id"] and row["source_id"] not in cited_sources:
-            problems.append(where.problem("source_id", f"{row['source_id']!r} is cited by no action; cite it or delete the file"))
+            problems.append(where.problem("source_id", f"{shown(row['source_id'])} is cited by no action; cite it or delete the file"))
     return problems
 
 
@@ -182,36 +205,41 @@ def check_references(tables: dict[str, Table]) -> list[Problem]:
 def check_geography(jurisdictions: Table) -> list[Problem]:
     problems = []
     for row, where in zip(jurisdictions.rows, jurisdictions.where):
-        problems += _geography_of(row, where)
+        formed = {name: row[name] if well_formed(jurisdictions, name, row[name]) else None
+                  for name in ("state", "state_fips", "county_fips", "place_geoid", "ocd_id")}
+        given = {name for name in ("county_fips", "ocd_id") if row[name]}
+        problems += _geography_of({**row, **formed}, where, given)
     return problems
 
 
-def _geography_of(row: dict, where) -> list[Problem]:
+def _geography_of(row: dict, where, given: set[str]) -> list[Problem]:
+    """Codes that agree with the state; each code is checked only when it is well formed, and
+    `given` names the codes written at all (a malformed one is reported, not missing)."""
     states = reference.state_fips_by_usps()
     state, state_fips, county, place = row["state"], row["state_fips"], row["county_fips"], row["place_geoid"]
     if state not in states:
-        return [where.problem("state", f"{state!r} is not a USPS state code (e.g. VA, CA, DC, PR)")] if state else []
+        return [where.problem("state", f"{shown(state)} is not a USPS state code (e.g. VA, CA, DC, PR)")] if state else []
     expected = states[state]
     problems = []
     if state_fips and state_fips != expected:
-        problems.append(where.problem("state_fips", f"{state_fips!r} is not the FIPS code of {state} (use {expected!r})"))
+        problems.append(where.problem("state_fips", f"{shown(state_fips)} is not the FIPS code of {state} (use {expected!r})"))
     if county and not county.startswith(expected):
-        problems.append(where.problem("county_fips", f"{county!r} is not in {state} (a county there starts with {expected!r})"))
-    elif county and re.fullmatch(r"\d{5}", county) and county not in reference.county_fips_codes():
-        problems.append(where.problem("county_fips", f"{county!r} is not a county in the Census county list"))
+        problems.append(where.problem("county_fips", f"{shown(county)} is not in {state} (a county there starts with {expected!r})"))
+    elif county and county not in reference.county_fips_codes():
+        problems.append(where.problem("county_fips", f"{shown(county)} is not a county in the Census county list"))
     if place and not place.startswith(expected):
-        problems.append(where.problem("place_geoid", f"{place!r} is not in {state} (a place there starts with {expected!r})"))
+        problems.append(where.problem("place_geoid", f"{shown(place)} is not in {state} (a place there starts with {expected!r})"))
     ocd_state = f"ocd-division/country:us/state:{state.lower()}"
     ocd = row["ocd_id"] or ""
     if ocd and not (ocd == ocd_state or ocd.startswith(ocd_state + "/")):
-        problems.append(where.problem("ocd_id", f"{ocd!r} is not in {state} (it must start with {ocd_state!r})"))
+        problems.append(where.problem("ocd_id", f"{shown(ocd)} is not in {state} (it must start with {ocd_state!r})"))
     if row["kind"] == STATE_KIND and (county or place):
         problems.append(where.problem("county_fips" if county else "place_geoid", "must be empty for a state"))
     if row["kind"] == STATE_KIND and ocd and ocd != ocd_state:
-        problems.append(where.problem("ocd_id", f"{ocd!r} is not a state's id (use {ocd_state!r})"))
-    if row["kind"] in COUNTY_KINDS and not county:
+        problems.append(where.problem("ocd_id", f"{shown(ocd)} is not a state's id (use {ocd_state!r})"))
+    if row["kind"] in COUNTY_KINDS and "county_fips" not in given:
         problems.append(where.problem("county_fips", f"is required for a {row['kind'].replace('_', ' ')}"))
-    if not ocd and row["kind"] not in (None, "special_district"):
+    if "ocd_id" not in given and row["kind"] not in (None, "special_district"):
         problems.append(where.problem("ocd_id", f"is required for a {row['kind'].replace('_', ' ')} (only a special district has none)"))
     return problems
 
@@ -223,9 +251,9 @@ def check_dates(tables: dict[str, Table], today: dt.date) -> list[Problem]:
     for row, where in zip(tables["actions"].rows, tables["actions"].where):
         start, end = row["date_start"], row["date_end"]
         if start and end and start > end:
-            problems.append(where.problem("date", f"{row['date']!r} ends before it starts"))
+            problems.append(where.problem("date", f"{shown(row['date'])} ends before it starts"))
         elif (start or end) and (start or end) > today:
-            problems.append(where.problem("date", f"{row['date']!r} is after today ({today.isoformat()})"))
+            problems.append(where.problem("date", f"{shown(row['date'])} is after today ({today.isoformat()})"))
     citations = tables["citations"]
     invalid = citations.schema.field("date_stated")["x-invalid"]
     for row, where in zip(citations.rows, citations.where):
@@ -242,8 +270,8 @@ def _stated_date_problems(row: dict, where, invalid: str) -> list[Problem]:
     try:
         start, end = dates.bounds(stated)[1:]
     except ValueError:
-        return [where.problem("date_stated", f"{stated!r} {invalid}")]
-    return [where.problem("date_stated", f"{stated!r} ends before it starts")] if start and start > end else []
+        return [where.problem("date_stated", f"{shown(stated)} {invalid}")]
+    return [where.problem("date_stated", f"{shown(stated)} ends before it starts")] if start and start > end else []
 
 
 def _source_date_problems(row: dict, where, today: dt.date) -> list[Problem]:
@@ -254,9 +282,9 @@ def _source_date_problems(row: dict, where, today: dt.date) -> list[Problem]:
         first_published = None  # reported where the table was built
     problems = []
     if first_published and first_published > today:
-        problems.append(where.problem("published", f"{row['published']!r} is after today ({today.isoformat()})"))
+        problems.append(where.problem("published", f"{shown(row['published'])} is after today ({today.isoformat()})"))
     if accessed and accessed > today:
         problems.append(where.problem("accessed", f"'{accessed.isoformat()}' is after today ({today.isoformat()})"))
     if accessed and first_published and first_published > accessed:
-        problems.append(where.problem("published", f"{row['published']!r} is after the date accessed ({accessed.isoformat()})"))
+        problems.append(where.problem("published", f"{shown(row['published'])} is after the date accessed ({accessed.isoformat()})"))
     return problems
