@@ -94,6 +94,8 @@ def test_a_symbolic_link_out_of_raw(built: Path, tmp_path: Path):
     assert result.exit_code == 1
     assert result.stdout.splitlines() == [
         "raw/jurisdictions/nv: is a symbolic link; raw files must be plain files inside raw/",
+        "raw/jurisdictions/nv/elsewhere.yaml: lies outside raw/ (through a symbolic link); raw files must be plain files inside raw/",
+        "raw/jurisdictions/nv/outside.yaml: lies outside raw/ (through a symbolic link); raw files must be plain files inside raw/",
         "raw/sources/second-source.yaml: lies outside raw/ (through a symbolic link); raw files must be plain files inside raw/",
     ]
     assert snapshot(root) == before

@@ -1,0 +1,5 @@
+"""`python -m etl` runs the `etl` command."""
+
+from .cli import main
+
+main()
