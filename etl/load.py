@@ -24,6 +24,7 @@ MAX_FILE_BYTES = 5 * 1024 * 1024
 NULL_WORDS = {"", "~", "null", "Null", "NULL"}
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f]")  # all but tab and line feed
 _TAB_INDENT = re.compile(r"^ *\t", re.MULTILINE)
+_MARKUP = re.compile(r"[&*!]")
 
 
 class Mapping(dict):
@@ -99,6 +100,8 @@ def decode(blob: bytes) -> str:
 def parse_text(text: str) -> Mapping:
     """Parse one YAML document of plain mappings, sequences and text into Mapping/Sequence/str/None."""
     try:
+        if not _MARKUP.search(text):  # no anchor, alias or tag can be written without & * or !
+            return _from_nodes(text)
         return _build(iter(yaml.parse(text, Loader=_Loader)))
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
@@ -106,6 +109,53 @@ def parse_text(text: str) -> Mapping:
         raise _Invalid(line, f"is not valid YAML: {error.problem or error.context}") from None
     except yaml.YAMLError as error:  # pragma: no cover - libyaml reports marks for all we have seen
         raise _Invalid(0, f"is not valid YAML: {error}") from None
+
+
+class _TextLoader(_Loader):
+    """Every scalar is text to us, so tag resolution (a Python call per scalar) is skipped."""
+
+    def resolve(self, kind, value, implicit):
+        return "tag:yaml.org,2002:str"
+
+
+def _from_nodes(text: str) -> Mapping:
+    """The fast path: libyaml composes the node tree in C; we only convert it."""
+    loader = _TextLoader(text)
+    try:
+        root = loader.get_single_node()
+    except yaml.composer.ComposerError as error:
+        if "single document" not in str(error.context):
+            raise
+        raise _Invalid(error.problem_mark.line + 1, "holds more than one YAML document; keep one per file") from None
+    finally:
+        loader.dispose()
+    if root is None:
+        raise _Invalid(0, "is empty; a raw file holds one YAML mapping")
+    if not isinstance(root, yaml.MappingNode):
+        raise _Invalid(1, "must hold a YAML mapping (key: value lines) at the top level")
+    return _value_of(root)
+
+
+def _value_of(node):
+    if isinstance(node, yaml.ScalarNode):
+        return None if not node.style and node.value in NULL_WORDS else node.value
+    if isinstance(node, yaml.SequenceNode):
+        items = Sequence(node.start_mark.line + 1)
+        for item in node.value:
+            items.lines.append(item.start_mark.line + 1)
+            items.append(_value_of(item))
+        return items
+    mapping = Mapping(node.start_mark.line + 1)
+    for key_node, value_node in node.value:
+        key_line = key_node.start_mark.line + 1
+        if not isinstance(key_node, yaml.ScalarNode):
+            raise _Invalid(key_line, "has a key that is not plain text")
+        key = key_node.value
+        if key in mapping:
+            raise _Invalid(key_line, f"repeats the key '{key}' (first on line {mapping.lines[key]})")
+        mapping.lines[key] = key_line
+        mapping[key] = _value_of(value_node)
+    return mapping
 
 
 def _build(events) -> Mapping:

@@ -28,9 +28,10 @@ def read_raw(project: Project) -> tuple[list[RawFile], list[RawFile], list[Probl
     """Parse every raw file; problems in one file never stop the others from being read."""
     problems: list[Problem] = []
     loaded: dict[str, list[RawFile]] = {"jurisdictions": [], "sources": []}
+    inside = _folders_inside(project)
     for kind, paths in (("jurisdictions", project.jurisdiction_files()), ("sources", project.source_files())):
         for path in paths:
-            if not path.resolve().is_relative_to(project.raw.resolve()):
+            if not inside(path.parent):
                 problems.append(Problem(project.relative(path), 0, "", "lies outside raw/ (through a symbolic link); raw files must be plain files inside raw/"))
                 continue
             raw, found = read_raw_file(path, project.relative(path))
@@ -39,6 +40,19 @@ def read_raw(project: Project) -> tuple[list[RawFile], list[RawFile], list[Probl
                 loaded[kind].append(raw)
     problems += _strays(project)
     return loaded["jurisdictions"], loaded["sources"], problems
+
+
+def _folders_inside(project: Project):
+    """A test of whether a folder really lies inside raw/ (not reached through a link), once per folder."""
+    raw = project.raw.resolve()
+    known: dict = {}
+
+    def inside(folder):
+        if folder not in known:
+            known[folder] = folder.resolve().is_relative_to(raw)
+        return known[folder]
+
+    return inside
 
 
 def _strays(project: Project) -> list[Problem]:

@@ -25,7 +25,7 @@ class TableSchema:
     def fields(self) -> list[dict]:
         return self.descriptor["fields"]
 
-    @property
+    @cached_property
     def field_names(self) -> list[str]:
         return [field["name"] for field in self.fields]
 
@@ -42,7 +42,7 @@ class TableSchema:
         """How raw files hold the rows: a file per row, or a list nested in a parent row."""
         return self.descriptor["x-raw"]
 
-    @property
+    @cached_property
     def raw_fields(self) -> list[dict]:
         """The fields a curator writes, in canonical order."""
         return [field for field in self.fields if not field.get("x-derived")]
@@ -74,7 +74,14 @@ class Schemas:
 
     def raw_keys(self, table: str) -> list[str]:
         """Keys allowed in a raw record of `table`, in canonical order: its fields, then nested lists."""
-        return [f["name"] for f in self[table].raw_fields] + [child.raw["key"] for child in self.children[table]]
+        return self._raw_keys[table]
+
+    @cached_property
+    def _raw_keys(self) -> dict[str, list[str]]:
+        return {
+            name: [f["name"] for f in table.raw_fields] + [child.raw["key"] for child in self.children[name]]
+            for name, table in self.tables.items()
+        }
 
 
 def load_schemas(folder: Path) -> Schemas:

@@ -190,8 +190,11 @@ def derive_agreements(tables: dict[str, Table]) -> list[dict]:
     for action in tables["actions"].rows:
         if action["action_id"] in listed_in:
             groups.setdefault((action["jurisdiction_id"], action["actor_name"], action["arrangement"]), []).append(action)
-    curated = [a for a in tables["actions"].rows if a["action_id"] not in listed_in and a["arrangement"].startswith("287g")]
-    return [_agreement(key, actions, listed_in, latest, curated) for key, actions in sorted(groups.items())]
+    curated: dict[str, list[dict]] = {}
+    for action in tables["actions"].rows:
+        if action["action_id"] not in listed_in and action["arrangement"].startswith("287g"):
+            curated.setdefault(action["jurisdiction_id"], []).append(action)
+    return [_agreement(key, actions, listed_in, latest, curated.get(key[0], [])) for key, actions in sorted(groups.items())]
 
 
 def _agreement(key: tuple, actions: list[dict], listed_in: dict, latest: dict, curated: list[dict]) -> dict:
@@ -214,7 +217,7 @@ def _agreement(key: tuple, actions: list[dict], listed_in: dict, latest: dict, c
         row["status"], row["status_date"] = "not_in_latest_list", max(latest[kind] for kind in kinds)
     later = [
         a for a in curated
-        if a["jurisdiction_id"] == jurisdiction_id and a["date_end"] > row["last_listed"]
+        if a["date_end"] > row["last_listed"]
         and a["action"] in ENDING + STARTING and a["stage"] in ("approved", "in_effect", "notice_given")
         and a["arrangement"] in (arrangement, "287g_model_unspecified")
     ]

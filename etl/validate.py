@@ -59,7 +59,7 @@ def pandera_schema(table: TableSchema):
         constraints = spec.get("constraints", {})
         checks, names = [], []
         if spec["type"] == "string":
-            checks.append(pa.Check(_plain_text, element_wise=True, ignore_na=True))
+            checks.append(pa.Check(_plain_text, ignore_na=True))
             names.append("text")
         if "pattern" in constraints:
             checks.append(pa.Check.str_matches(full_pattern(constraints["pattern"])))
@@ -84,8 +84,11 @@ def pandera_schema(table: TableSchema):
 CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f]")  # YAML escapes can write these; tab and newline may stay
 
 
-def _plain_text(value: str) -> bool:
-    return bool(value) and value == value.strip() and not value.startswith(FORMULA_STARTS) and not CONTROL.search(value)
+NOT_PLAIN = r"^$|^\s|\s$|^[=+\-@]|[\x00-\x08\x0b-\x1f\x7f]"  # empty, spaced, formula or control
+
+
+def _plain_text(values):
+    return ~values.str.contains(NOT_PLAIN, regex=True)
 
 
 def _problem_of_failure(table: Table, kinds: dict, case) -> Problem | None:
