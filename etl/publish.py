@@ -40,14 +40,37 @@ def render(tables: dict[str, Table], schemas: Schemas) -> dict[str, bytes]:
     """Every published file, by its path relative to the project root."""
     files: dict[str, bytes] = {}
     for name, table in tables.items():
-        rows = sorted(table.rows, key=lambda row: tuple(row[key] for key in table.schema.primary_key))
-        files[f"datasets/{name}.csv"] = _csv(table.schema.field_names, rows)
-        files[f"datasets/{name}.parquet"] = _parquet(table, rows)
+        arrow_table = _sorted_arrow(table)
+        files[f"datasets/{name}.csv"] = _arrow_csv(arrow_table)
+        files[f"datasets/{name}.parquet"] = _parquet(arrow_table)
     files[CHECKSUMS] = _csv(["path", "bytes", "sha256"], [
         {"path": path, "bytes": len(blob), "sha256": _sha256(blob)} for path, blob in sorted(files.items())
     ])
     files["datapackage.json"] = _datapackage(tables, schemas, files)
     return files
+
+
+def _sorted_arrow(table: Table):
+    """The table as Arrow, column by column, sorted by its primary key."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    schema = arrow_schema(table.schema)
+    columns = [pa.array([row[field.name] for row in table.rows], type=field.type) for field in schema]
+    arrow_table = pa.Table.from_arrays(columns, schema=schema)
+    order = pc.sort_indices(arrow_table, sort_keys=[(key, "ascending") for key in table.schema.primary_key])
+    return arrow_table.take(order)
+
+
+def _arrow_csv(arrow_table) -> bytes:
+    """CSV with a header, LF line ends, quotes only where needed, empty cells for nulls,
+    `true`/`false` and ISO dates."""
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+
+    sink = pa.BufferOutputStream()
+    pcsv.write_csv(arrow_table, sink, pcsv.WriteOptions(quoting_style="needed"))
+    return sink.getvalue().to_pybytes()
 
 
 def _csv(columns: list[str], rows: list[dict]) -> bytes:
@@ -68,12 +91,10 @@ def _cell(value) -> str:
     return str(value)
 
 
-def _parquet(table: Table, rows: list[dict]) -> bytes:
+def _parquet(arrow_table) -> bytes:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    schema = arrow_schema(table.schema)
-    arrow_table = pa.Table.from_pylist(rows, schema=schema)
     sink = pa.BufferOutputStream()
     pq.write_table(arrow_table, sink, compression="zstd")
     return sink.getvalue().to_pybytes()

@@ -99,7 +99,10 @@ def test_rows_are_sorted_by_primary_key(tmp_path):
     swapped = JURISDICTION.replace("act-aaaaaaaa", "act-zzzzzzzz")
     root = make_project(tmp_path / "p", jurisdiction=swapped)
     assert run(root, "build").exit_code == 0
-    ids = [line.split(",")[0] for line in (root / "datasets/actions.csv").read_text().splitlines()[1:]]
+    import csv
+
+    with open(root / "datasets/actions.csv", newline="") as handle:
+        ids = [row["action_id"] for row in csv.DictReader(handle)]
     assert ids == sorted(ids) == ["act-bbbbbbbb", "act-zzzzzzzz"]
 
 
