@@ -216,13 +216,21 @@ def _commit(project: Project, staging: Path) -> None:
     shutil.rmtree(staging, ignore_errors=True)
 
 
+def outputs_intact(project: Project) -> bool:
+    """True when the live datasets/ hold exactly what the live datapackage.json describes."""
+    return _published_matches(project, project.datapackage)
+
+
 def _published_matches(project: Project, package_path: Path) -> bool:
-    """True when the live datasets/ already hold the files that `package_path` describes."""
-    package = json.loads(package_path.read_text("utf-8"))
-    return all(
-        _read(project.root / resource["path"]) is not None
-        and "sha256:" + _sha256(_read(project.root / resource["path"])) == resource["hash"]
-        for resource in package["resources"]
+    """True when the live datasets/ hold exactly the files `package_path` lists, with their hashes."""
+    try:
+        resources = json.loads(package_path.read_text("utf-8"))["resources"]
+        listed = {resource["path"]: resource["hash"] for resource in resources}
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    present = {project.relative(path) for path in project.datasets.glob("*")}
+    return present == set(listed) and all(
+        "sha256:" + _sha256(_read(project.root / path) or b"") == digest for path, digest in listed.items()
     )
 
 

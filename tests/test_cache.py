@@ -1,0 +1,65 @@
+"""The inputs cache: identical inputs skip the work; any change, however small, never does."""
+
+from __future__ import annotations
+
+import os
+
+from conftest import JURISDICTION, run, write
+
+J = "raw/jurisdictions/ca/contra-costa-county.yaml"
+
+
+def test_a_rebuild_with_nothing_changed_writes_nothing(project):
+    assert run(project, "build").exit_code == 0
+    stamps = {p.name: p.stat().st_mtime_ns for p in (project / "datasets").iterdir()}
+    result = run(project, "build")
+    assert result.exit_code == 0 and result.stdout.startswith("outputs are current")
+    assert {p.name: p.stat().st_mtime_ns for p in (project / "datasets").iterdir()} == stamps
+
+
+def test_one_changed_byte_rebuilds(project):
+    assert run(project, "build").exit_code == 0
+    write(project / J, JURISDICTION.replace("Sheriff Example", "Sheriff Examplf"))
+    result = run(project, "build")
+    assert result.stdout.startswith("published")
+    assert "Sheriff Examplf" in (project / "datasets/actions.csv").read_text()
+
+
+def test_tampered_outputs_are_rebuilt(project):
+    assert run(project, "build").exit_code == 0
+    good = (project / "datasets/actions.csv").read_bytes()
+    (project / "datasets/actions.csv").write_bytes(good.replace(b"Sheriff Example", b"Sheriff Tampered"))
+    assert run(project, "build").stdout.startswith("published")
+    assert (project / "datasets/actions.csv").read_bytes() == good
+
+
+def test_an_extra_published_file_is_not_current(project):
+    assert run(project, "build").exit_code == 0
+    (project / "datasets/extra.csv").write_text("x\n")
+    assert run(project, "build").stdout.startswith("published")
+    assert not (project / "datasets/extra.csv").exists()
+
+
+def test_validate_never_trusts_the_cache_after_an_edit(project):
+    assert run(project, "validate").exit_code == 0
+    assert run(project, "validate").exit_code == 0  # from the cache
+    write(project / J, JURISDICTION.replace("stage: announced", "stage: maybe"))
+    result = run(project, "validate")
+    assert result.exit_code == 1 and "'maybe' is not allowed" in result.stdout
+
+
+def test_a_corrupt_or_missing_cache_is_ignored(project):
+    assert run(project, "build").exit_code == 0
+    for entry in (project / ".etl-cache").iterdir():
+        entry.write_text("{not json")
+    assert run(project, "build").stdout.startswith("published")
+    for entry in (project / ".etl-cache").iterdir():
+        os.remove(entry)
+    assert run(project, "validate").exit_code == 0
+
+
+def test_build_check_never_uses_the_cache(project):
+    assert run(project, "build").exit_code == 0
+    (project / "datasets/actions.csv").write_text("tampered\n")
+    result = run(project, "build", "--check")
+    assert result.exit_code == 1 and "datasets/actions.csv" in result.stderr
