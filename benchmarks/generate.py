@@ -23,8 +23,8 @@ from etl.canonical import dump  # noqa: E402
 from etl.schema import load_schemas  # noqa: E402
 from etl.scaffold import ID_ALPHABET, slugify  # noqa: E402
 
-ACTIONS_PER_JURISDICTION = 8
-ACTIONS_PER_SOURCE = 4
+ACTIONS_PER_JURISDICTION = 10
+ACTIONS_PER_SOURCE = 10
 VOCABULARY = {
     "action": ["enter", "renew", "restrict", "terminate", "request", "protest"],
     "stage": ["announced", "approved", "notice_given", "in_effect"],
@@ -88,13 +88,15 @@ def _jurisdiction(usps: str, fips: str, name: str) -> dict:
 
 def _action(rng: random.Random, source_ids: list[str], number: int) -> dict:
     year, month, day = rng.randint(2017, 2025), rng.randint(1, 12), rng.randint(1, 28)
-    cited = sorted({source_ids[number // ACTIONS_PER_SOURCE % len(source_ids)], rng.choice(source_ids)})
+    cited = {source_ids[number // ACTIONS_PER_SOURCE % len(source_ids)]}
+    if number % 4 == 0:  # a quarter of the actions cite a second source
+        cited.add(rng.choice(source_ids))
     return {
         "action_id": synthetic_id(rng, "act"), "date": f"{year}-{month:02d}-{day:02d}" if number % 5 else f"{year}-{month:02d}",
         **{field: rng.choice(values) for field, values in VOCABULARY.items()},
         "actor_name": "Synthetic Actor", "initiated_by": "local",
         "summary": f"Synthetic action number {number} for benchmarking the build.",
-        "citations": [{"source_id": s, "claim": f"Synthetic claim for action {number}.", "locator": f"paragraph {rng.randint(1, 20)}"} for s in cited],
+        "citations": [{"source_id": s, "claim": f"Synthetic claim for action {number}.", "locator": f"paragraph {rng.randint(1, 20)}"} for s in sorted(cited)],
     }
 
 

@@ -126,16 +126,21 @@ class _Builder:
             self.tables["agreements_287g"].rows = derive_agreements(self.tables)
             self.tables["agreements_287g"].where = [Where("(derived)", 0, "agreements_287g")] * len(self.tables["agreements_287g"].rows)
 
-    def _derive_action_dates(self) -> None:
-        table = self.tables["actions"]
-        invalid = table.schema.field("date")["x-invalid"]
+    def _date_bounds(self, table_name: str, field_name: str):
+        """(row, bounds) for each row whose date field reads as a date; the others become problems."""
+        table = self.tables[table_name]
+        invalid = table.schema.field(field_name)["x-invalid"]
         for row, where in zip(table.rows, table.where):
-            if row["date"] is None:
+            if row[field_name] is None:
                 continue
             try:
-                row["date_precision"], row["date_start"], row["date_end"] = dates.bounds(row["date"])
+                yield row, dates.bounds(row[field_name])
             except ValueError:
-                self.value_problems.append(where.problem("date", f"{row['date']!r} {invalid}"))
+                self.value_problems.append(where.problem(field_name, f"{row[field_name]!r} {invalid}"))
+
+    def _derive_action_dates(self) -> None:
+        for row, bounds in self._date_bounds("actions", "date"):
+            row["date_precision"], row["date_start"], row["date_end"] = bounds
 
     def _derive_disputed(self) -> None:
         stated: dict[str, set] = {}
@@ -146,16 +151,7 @@ class _Builder:
             action["date_disputed"] = bool(stated.get(action["action_id"], set()) - {action["date"]})
 
     def _derive_published(self) -> None:
-        table = self.tables["sources"]
-        invalid = table.schema.field("published")["x-invalid"]
-        for row, where in zip(table.rows, table.where):
-            if row["published"] is None:
-                continue
-            try:
-                precision, _, _ = dates.bounds(row["published"])
-            except ValueError:
-                self.value_problems.append(where.problem("published", f"{row['published']!r} {invalid}"))
-                continue
+        for row, (precision, _, _) in self._date_bounds("sources", "published"):
             row["published_precision"] = precision if precision in ("day", "month", "year") else None
 
 

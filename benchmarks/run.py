@@ -1,0 +1,167 @@
+"""Measure the targets of the performance issue and write them to benchmarks/README.md.
+
+    .venv/bin/python benchmarks/run.py            # 1,000, 10,000 and 100,000 actions (about 15 minutes)
+    .venv/bin/python benchmarks/run.py --quick    # 1,000 and 10,000 only
+
+Every time is the median of repeated runs of a fresh process; memory is the process's peak resident set.
+Synthetic projects are written by benchmarks/generate.py into a temporary folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+ETL = [str(BIN / "etl")]
+sys.path.insert(0, str(REPO / "benchmarks"))
+
+from generate import generate  # noqa: E402
+
+
+def measure(command: list[str], repeat: int, before=None, cwd=REPO) -> tuple[float, int]:
+    """Median seconds and the largest peak memory (MB) over `repeat` fresh runs."""
+    times, peaks = [], []
+    for _ in range(repeat):
+        if before:
+            before()
+        started = time.perf_counter()
+        process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        _, status, usage = os.wait4(process.pid, 0)
+        times.append(time.perf_counter() - started)
+        peaks.append(usage.ru_maxrss // 1024)
+        if os.waitstatus_to_exitcode(status) != 0:
+            raise SystemExit(f"{' '.join(command)} failed: {process.stderr.read().decode()[-2000:]}")
+    return statistics.median(times), max(peaks)
+
+
+def yaml_floor(root: Path) -> list[str]:
+    """A command that parses the project's raw files with yaml.CSafeLoader and nothing else."""
+    code = (
+        "import sys, yaml, pathlib\n"
+        "for p in sorted(pathlib.Path(sys.argv[1]).rglob('*.yaml')):\n"
+        "    yaml.load(p.read_bytes(), Loader=yaml.CSafeLoader)\n"
+    )
+    return [sys.executable, "-c", code, str(root / "raw")]
+
+
+def clear_cache(root: Path):
+    return lambda: shutil.rmtree(root / ".etl-cache", ignore_errors=True)
+
+
+def touch_one_file(root: Path):
+    """Change one raw file's content (a different summary each time), as a curator's edit would."""
+    path = sorted((root / "raw/jurisdictions").rglob("*.yaml"))[0]
+    original = path.read_text()
+    counter = [0]
+
+    def change():
+        counter[0] += 1
+        path.write_text(original.replace("for benchmarking the build.", f"for benchmarking the build, edit {counter[0]}.", 1))
+
+    return change
+
+
+def scale(actions: int, folder: Path, repeat: int) -> dict[str, tuple[float, int]]:
+    root = folder / f"actions-{actions}"
+    generate(root, actions)
+    size = sum(p.stat().st_size for p in (root / "raw").rglob("*.yaml"))
+    files = sum(1 for _ in (root / "raw").rglob("*.yaml"))
+    results = {"raw": (size / 1e6, files)}
+    results["yaml floor"] = measure(yaml_floor(root), repeat)
+    build = ETL + ["--root", str(root), "build"]
+    results["build, cold"] = measure(build, repeat, before=clear_cache(root))
+    results["build, nothing changed"] = measure(build, repeat)
+    change = touch_one_file(root)
+    results["build, one file changed"] = measure(build, repeat, before=change)
+    results["validate, one file changed"] = measure(ETL + ["--root", str(root), "validate"], repeat, before=change)
+    results["frictionless validate"] = measure([str(BIN / "frictionless"), "validate", str(root / "datapackage.json")], 1)
+    return results
+
+
+def machine() -> str:
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").exists() else platform.processor()
+    memory = ""
+    if Path("/proc/meminfo").exists():
+        kb = int(Path("/proc/meminfo").read_text().split()[1])
+        memory = f", {kb / 1024 / 1024:.0f} GiB RAM"
+    return f"{os.cpu_count()} cores ({cpu}){memory}, {platform.system()} {platform.release()}, Python {platform.python_version()}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="skip 100,000 actions")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per measurement (median)")
+    args = parser.parse_args()
+    startup = {
+        "python -c pass": measure([sys.executable, "-c", "pass"], 10),
+        "etl --help": measure(ETL + ["--help"], 10),
+    }
+    real = {
+        "validate, cold": measure(ETL + ["validate"], args.repeat, before=clear_cache(REPO)),
+        "validate, nothing changed": measure(ETL + ["validate"], args.repeat),
+        "build, cold": measure(ETL + ["build"], args.repeat, before=clear_cache(REPO)),
+        "build, nothing changed": measure(ETL + ["build"], args.repeat),
+    }
+    sizes = [1_000, 10_000] + ([] if args.quick else [100_000])
+    with tempfile.TemporaryDirectory() as folder:
+        scales = {n: scale(n, Path(folder), args.repeat if n < 100_000 else max(1, args.repeat - 1)) for n in sizes}
+    (REPO / "benchmarks/README.md").write_text(report(startup, real, scales), encoding="utf-8")
+    print((REPO / "benchmarks/README.md").read_text())
+
+
+def report(startup: dict, real: dict, scales: dict) -> str:
+    bare, help_ = startup["python -c pass"][0], startup["etl --help"][0]
+    targets = [("`etl --help` within 5x `python -c pass`", f"{help_:.3f} s vs {bare:.3f} s ({help_ / bare:.1f}x)", help_ <= 5 * bare)]
+    targets += [
+        ("real data: `etl validate` under 0.5 s (cold: no cache)", f"{real['validate, cold'][0]:.2f} s", real["validate, cold"][0] < 0.5),
+        ("real data: `etl validate` under 0.5 s (nothing changed)", f"{real['validate, nothing changed'][0]:.2f} s", real["validate, nothing changed"][0] < 0.5),
+        ("real data: `etl build` under 1.5 s (cold: no cache)", f"{real['build, cold'][0]:.2f} s", real["build, cold"][0] < 1.5),
+        ("real data: `etl build` under 1.5 s (nothing changed)", f"{real['build, nothing changed'][0]:.2f} s", real["build, nothing changed"][0] < 1.5),
+    ]
+    if 100_000 in scales:
+        big, ten = scales[100_000], scales.get(10_000)
+        floor, cold = big["yaml floor"][0], big["build, cold"]
+        targets += [
+            ("100k: cold build within 2x the YAML-parse floor", f"{cold[0]:.1f} s vs {floor:.1f} s ({cold[0] / floor:.2f}x)", cold[0] <= 2 * floor),
+            ("100k: cold build under 30 s", f"{cold[0]:.1f} s", cold[0] < 30),
+            ("100k: cold build peak memory under 1.5 GB", f"{cold[1]} MB", cold[1] < 1536),
+            ("100k: rebuild with nothing changed under 2 s", f"{big['build, nothing changed'][0]:.2f} s", big["build, nothing changed"][0] < 2),
+            ("100k: build after one file changed under 3 s", f"{big['build, one file changed'][0]:.1f} s", big["build, one file changed"][0] < 3),
+            ("100k: validate after one file changed under 1.5 s", f"{big['validate, one file changed'][0]:.1f} s", big["validate, one file changed"][0] < 1.5),
+        ]
+        if ten:
+            ratio = cold[0] / ten["build, cold"][0]
+            targets.append(("100k cold build at most 12x the 10k one (linear growth)", f"{ratio:.1f}x", ratio <= 12))
+    lines = [
+        "# Benchmarks", "",
+        "Written by `benchmarks/run.py` (do not edit by hand). Times are medians of repeated runs of a fresh",
+        "process; memory is the peak resident set of the process. Synthetic projects come from",
+        "`benchmarks/generate.py`.", "",
+        f"Measured on: {machine()}.", "",
+        "## Targets", "", "| target | measured | met |", "|---|---|---|",
+        *[f"| {name} | {value} | {'yes' if ok else '**no**'} |" for name, value, ok in targets], "",
+        "## Start-up and real data", "", "| command | median | peak memory |", "|---|---|---|",
+        *[f"| {name} | {t:.3f} s | {m} MB |" for name, (t, m) in {**startup, **{f'real data: {k}': v for k, v in real.items()}}.items()], "",
+        "## Synthetic projects", "",
+    ]
+    for actions, results in scales.items():
+        size, files = results.pop("raw")
+        lines += [f"### {actions:,} actions ({size:.1f} MB of YAML in {files:,} files)", "",
+                  "| measurement | median | peak memory |", "|---|---|---|",
+                  *[f"| {name} | {t:.2f} s | {m} MB |" for name, (t, m) in results.items()], ""]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()
