@@ -143,12 +143,22 @@ class _Builder:
             row["date_precision"], row["date_start"], row["date_end"] = bounds
 
     def _derive_disputed(self) -> None:
-        stated: dict[str, set] = {}
+        """An action's date is disputed when a citation states a date that cannot be the same day:
+        `2025-03` agrees with `2025-03-10`; `2018-03-23` disputes `2018-05-23`."""
+        stated: dict[str, list] = {}
         for citation in self.tables["citations"].rows:
-            if citation["date_stated"]:
-                stated.setdefault(citation["action_id"], set()).add(citation["date_stated"])
+            try:
+                bounds = dates.bounds(citation["date_stated"]) if citation["date_stated"] else None
+            except ValueError:
+                continue  # reported by validation
+            if bounds:
+                stated.setdefault(citation["action_id"], []).append(bounds)
         for action in self.tables["actions"].rows:
-            action["date_disputed"] = bool(stated.get(action["action_id"], set()) - {action["date"]})
+            start, end = action["date_start"], action["date_end"]
+            action["date_disputed"] = end is not None and any(
+                (other_end < start if start else False) or (other_start is not None and other_start > end)
+                for _, other_start, other_end in stated.get(action["action_id"], [])
+            )
 
     def _derive_published(self) -> None:
         for row, (precision, _, _) in self._date_bounds("sources", "published"):

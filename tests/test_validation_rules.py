@@ -157,6 +157,12 @@ def test_unreadable_file_suppresses_cross_table_noise(project):
     assert problems_of(project) == [f"{J}:2: is not valid YAML: did not find expected ',' or ']'"]
 
 
+def test_a_less_precise_date_that_agrees_is_no_dispute(project):
+    text = JURISDICTION.replace("        locator: paragraph 2\n", "        locator: paragraph 2\n        date_stated: '2018'\n")
+    root = make_project(project.parent / "q", jurisdiction=text)
+    assert not any(row["date_disputed"] for row in load_dataset(Project(root)).tables["actions"].rows)
+
+
 def test_disputed_date_is_derived(project):
     text = JURISDICTION.replace("        locator: paragraph 2\n", "        locator: paragraph 2\n        date_stated: 2018-09\n")
     root = make_project(project.parent / "q", jurisdiction=text)
