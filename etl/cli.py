@@ -28,6 +28,9 @@ class _Group(click.Group):
             ctx.exit(EXIT_PROBLEMS)
         except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
             raise
+        except BrokenPipeError:  # the reader went away (`etl show x | head`): end quietly, as cat does
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            ctx.exit(141)
         except KeyboardInterrupt:
             click.echo("etl: interrupted; published outputs are unchanged", err=True)
             ctx.exit(130)

@@ -225,3 +225,15 @@ def test_an_internal_error_is_reported_without_a_traceback(project, monkeypatch)
     result = run(project, "validate")
     assert result.exit_code == 3
     assert "internal error: RuntimeError: boom" in result.stderr and "Traceback" not in result.output
+
+
+def test_a_closed_pipe_ends_quietly(project, monkeypatch):
+    import etl.cli
+
+    def closed(*_, **__):
+        raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr(etl.cli.click, "echo", closed)
+    result = run(project, "show", "ca-contra-costa-county")
+    assert result.exit_code == 141
+    assert "internal error" not in result.output and "Traceback" not in result.output

@@ -496,6 +496,7 @@ class _Plan:
         self.by_id = {data["jurisdiction_id"]: path for path, data in self.files.items() if data.get("jurisdiction_id")}
         self.by_ocd = {data["ocd_id"]: path for path, data in self.files.items() if data.get("ocd_id")}
         self.actions = {a["action_id"]: a for data in self.files.values() for a in data.get("actions") or [] if isinstance(a, dict)}
+        self.file_of = {a["action_id"]: path for path, data in self.files.items() for a in data.get("actions") or [] if isinstance(a, dict)}
         self.sources = {raw.data.get("source_id"): raw.data for raw in source_files}
         self.changed: dict[Path, tuple[str, dict]] = {}
         self.listed: set[str] = set()
@@ -516,6 +517,7 @@ class _Plan:
         action = new_action(row, self.edition, resolved.how)
         self.files[path].setdefault("actions", []).append(action)
         self.actions[action_id] = action
+        self.file_of[action_id] = path
         self.changed[path] = ("jurisdictions", self.files[path])
         self.report.added_actions.append(action_id)
         self._cite(action, row)
@@ -531,10 +533,8 @@ class _Plan:
         else:
             return
         self._touch_source()
-        self.changed[self._path_of(action)] = ("jurisdictions", self.files[self._path_of(action)])
-
-    def _path_of(self, action: dict) -> Path:
-        return next(path for path, data in self.files.items() if any(a is action for a in data.get("actions") or []))
+        path = self.file_of[action["action_id"]]
+        self.changed[path] = ("jurisdictions", self.files[path])
 
     def _touch_source(self) -> None:
         if self.edition.source_id not in self.sources:
