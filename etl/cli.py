@@ -29,7 +29,7 @@ class _Group(click.Group):
         except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
             raise
         except BrokenPipeError:  # the reader went away (`etl show x | head`): end quietly, as cat does
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            _silence_stdout()
             ctx.exit(141)
         except KeyboardInterrupt:
             click.echo("etl: interrupted; published outputs are unchanged", err=True)
@@ -39,6 +39,14 @@ class _Group(click.Group):
                 raise
             click.echo(f"etl: internal error: {type(error).__name__}: {error} (set ETL_DEBUG=1 to see where)", err=True)
             ctx.exit(EXIT_INTERNAL)
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so that Python's final flush cannot fail again."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):  # no real file descriptor (as under a test runner)
+        pass
 
 
 def _report(error: ProblemError, ctx) -> None:
