@@ -11,7 +11,6 @@ from .problems import Problem
 from .schema import TableSchema, enum_of, full_pattern
 from .tables import Table
 
-FORMULA_STARTS = ("=", "+", "-", "@")
 STATE_KIND = "state"
 COUNTY_KINDS = ("county", "parish", "independent_city", "consolidated_city_county")  # each is, or has, a county
 
@@ -81,10 +80,9 @@ def pandera_schema(table: TableSchema):
     return pa.DataFrameSchema(columns, strict=True, unique=key if len(key) > 1 else None), kinds
 
 
-CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f]")  # YAML escapes can write these; tab and newline may stay
-
-
-NOT_PLAIN = r"^$|^\s|\s$|^[=+\-@]|[\x00-\x08\x0b-\x1f\x7f]"  # empty, spaced, formula or control
+CONTROL_CHARACTERS = "[\x00-\x08\x0b-\x1f\x7f]"  # YAML escapes can write these; tab and newline may stay
+CONTROL = re.compile(CONTROL_CHARACTERS)
+NOT_PLAIN = r"^$|^\s|\s$|^[=+\-@]|" + CONTROL_CHARACTERS  # empty, spaced, a spreadsheet formula, or control
 
 
 def _plain_text(values):

@@ -110,7 +110,7 @@ def read_sheet(path: Path, edition: Edition) -> Sheet:
     header_at, header = _find_header(rows, edition, path)
     column = {name: header.index(name) for name in header if name}
     sheet = Sheet()
-    states = {name.upper(): usps for usps, name in _state_names().items()}
+    states = {name.upper(): usps for usps, name in reference.state_names_by_usps().items()}
     for offset, values in enumerate(rows[header_at + 1:], start=header_at + 2):
         cell = {name: _text(values[index]) if index < len(values) else "" for name, index in column.items()}
         if not any(cell.values()):
@@ -196,10 +196,6 @@ def _signed_as_written(value) -> tuple[str, dt.date | None]:
         except ValueError:
             pass
     return text, None  # e.g. "7/72025": kept as written, never read as a day
-
-
-def _state_names() -> dict[str, str]:
-    return reference.state_names_by_usps()
 
 
 # -- Ids -------------------------------------------------------------------------------------------
@@ -312,7 +308,7 @@ def _mapped(row: Row, entry: dict, registry: Registry) -> Resolved | str:
 
 
 def state_record(usps: str) -> dict:
-    name = _state_names()[usps]
+    name = reference.state_names_by_usps()[usps]
     return {
         "jurisdiction_id": f"{usps.lower()}-{slugify(name)}", "name": name, "kind": "state", "state": usps,
         "state_fips": reference.state_fips_by_usps()[usps], "ocd_id": f"ocd-division/country:us/state:{usps.lower()}",
