@@ -1,23 +1,30 @@
-"""Set up a pinned environment in .venv and run a task in it. Needs only Python 3.11+ with venv and pip.
+"""Set up pinned environments and run a task. Needs only Python 3.11+ with venv and pip.
 
     python3 run.py build    build and validate the dataset (datasets/ and datapackage.json)
     python3 run.py test     run the test suite
     python3 run.py check    what CI checks besides the tests: canonical raw files, current outputs and docs
+
+Two environments: .venv (requirements.lock) holds the `etl` tool and the test tools; .venv-frictionless
+(requirements-frictionless.lock) holds the Frictionless command line with pandas, which Frictionless
+needs to read Parquet resources. They are apart because pandera imports pandas whenever it is
+installed, which would add half a second to every `etl validate`; `etl` itself never uses pandas.
+The tests find the Frictionless command through ETL_FRICTIONLESS.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import subprocess
 import sys
 import venv
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
-VENV = ROOT / ".venv"
-BIN = VENV / ("Scripts" if sys.platform == "win32" else "bin")
-LOCK = ROOT / "requirements.lock"
-STAMP = VENV / ".installed-lock-sha256"
+BIN_DIR = "Scripts" if sys.platform == "win32" else "bin"
+VENV, FRICTIONLESS_VENV = ROOT / ".venv", ROOT / ".venv-frictionless"
+BIN = VENV / BIN_DIR
+FRICTIONLESS = FRICTIONLESS_VENV / BIN_DIR / "frictionless"
 
 TASKS = {
     "build": [["etl", "build"]],
@@ -26,27 +33,34 @@ TASKS = {
 }
 
 
-def ensure_environment() -> None:
-    """Create .venv and install the locked dependencies, unless it already has exactly these."""
-    wanted = hashlib.sha256(LOCK.read_bytes() + (ROOT / "pyproject.toml").read_bytes()).hexdigest()
-    if STAMP.exists() and STAMP.read_text() == wanted:
+def ensure_environment(folder: Path, lock: Path, editable: bool) -> None:
+    """Create the environment and install the locked dependencies (and this project, when
+    `editable`), unless it already has exactly these."""
+    stamp = folder / ".installed-lock-sha256"
+    wanted = hashlib.sha256(lock.read_bytes() + (ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if stamp.exists() and stamp.read_text() == wanted:
         return
-    if not (BIN / "python").exists() and not (BIN / "python.exe").exists():
-        print("creating .venv", flush=True)
-        venv.create(VENV, with_pip=True)
-    pip = [str(BIN / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
-    subprocess.run(pip + ["-r", str(LOCK)], check=True)
-    subprocess.run(pip + ["--no-deps", "--no-build-isolation", "-e", str(ROOT)], check=True)
-    STAMP.write_text(wanted)
+    python = folder / BIN_DIR / "python"
+    if not python.exists() and not python.with_suffix(".exe").exists():
+        print(f"creating {folder.name}", flush=True)
+        venv.create(folder, with_pip=True)
+    pip = [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+    subprocess.run(pip + ["-r", str(lock)], check=True)
+    if editable:
+        subprocess.run(pip + ["--no-deps", "--no-build-isolation", "-e", str(ROOT)], check=True)
+    stamp.write_text(wanted)
 
 
 def main(argv: list[str]) -> int:
     if len(argv) < 1 or argv[0] not in TASKS:
         print(__doc__)
         return 2
-    ensure_environment()
+    ensure_environment(VENV, ROOT / "requirements.lock", editable=True)
+    if argv[0] == "test":
+        ensure_environment(FRICTIONLESS_VENV, ROOT / "requirements-frictionless.lock", editable=False)
+    environment = {**os.environ, "ETL_FRICTIONLESS": str(FRICTIONLESS)}
     for command in TASKS[argv[0]]:
-        result = subprocess.run([str(BIN / command[0]), *command[1:], *argv[1:]], cwd=ROOT)
+        result = subprocess.run([str(BIN / command[0]), *command[1:], *argv[1:]], cwd=ROOT, env=environment)
         if result.returncode != 0:
             return result.returncode
     return 0

@@ -82,17 +82,18 @@ def validate(ctx, output_format: str):
 
     Exits 0 when the data is valid and 1 when it has problems.
     """
-    from .cache import inputs_digest, recall, remember
+    from .cache import read_inputs, recall, remember
     from .pipeline import load_dataset
 
     ctx.meta["format"] = output_format
-    digest = inputs_digest(ctx.obj)
+    inputs = read_inputs(ctx.obj)
     known = recall(ctx.obj, "valid")
-    if known and known.get("inputs") == digest:
+    if known and known.get("inputs") == inputs.digest():
         counts = known["counts"]  # these exact inputs were validated before
     else:
-        counts = {name: len(table.rows) for name, table in load_dataset(ctx.obj).tables.items()}
-        remember(ctx.obj, "valid", {"inputs": digest, "counts": counts})
+        dataset = load_dataset(ctx.obj, inputs)
+        counts = {name: len(table) for name, table in dataset.tables.items()}
+        remember(ctx.obj, "valid", {"inputs": dataset.digest, "counts": counts})
     if output_format == "json":
         click.echo(as_json([]))
     else:
@@ -107,16 +108,16 @@ def build(project: Project, check: bool):
 
     Publishing is atomic: a build that fails, or is killed, leaves the previous outputs as they were.
     """
-    from .cache import inputs_digest, recall, remember
+    from .cache import read_inputs, recall, remember
     from .pipeline import load_dataset
     from .publish import PublishError, exclusive, outputs_intact, publish, render, stale_files
 
-    digest = inputs_digest(project)
+    inputs = read_inputs(project)
     known = recall(project, "published")
-    if not check and known and known.get("inputs") == digest and outputs_intact(project):
+    if not check and known and known.get("inputs") == inputs.digest() and outputs_intact(project):
         click.echo("outputs are current: nothing in raw/, schemas/ or the code changed since they were published")
         return
-    dataset = load_dataset(project)
+    dataset = load_dataset(project, inputs, use_cache=not check)
     files = render(dataset.tables, dataset.schemas)
     if check:
         stale = stale_files(project, files)
@@ -130,8 +131,8 @@ def build(project: Project, check: bool):
             publish(project, files)
     except PublishError as error:
         raise click.ClickException(str(error)) from None
-    remember(project, "published", {"inputs": digest})
-    click.echo(f"published {len(files)} files: " + ", ".join(f"{len(t.rows)} {n}" for n, t in dataset.tables.items()))
+    remember(project, "published", {"inputs": dataset.digest})
+    click.echo(f"published {len(files)} files: " + ", ".join(f"{len(t)} {n}" for n, t in dataset.tables.items()))
 
 
 @cli.command()

@@ -61,12 +61,21 @@ class _Invalid(Exception):
 
 def read_raw_file(path: Path, name: str) -> tuple[RawFile | None, list[Problem]]:
     """Read one raw file; return it with no problems, or None with the problems that stop it."""
+    blob, problems = read_blob(path, name)
+    return parse_blob(path, name, blob) if blob is not None else (None, problems)
+
+
+def read_blob(path: Path, name: str) -> tuple[bytes | None, list[Problem]]:
+    """A raw file's bytes, or None with the reason they cannot be read."""
     try:
         if path.is_symlink() or not path.is_file():
             return None, [Problem(name, 0, "", "is a link or not a regular file; raw files must be plain files inside raw/")]
-        blob = path.read_bytes()
+        return path.read_bytes(), []
     except OSError as error:
         return None, [Problem(name, 0, "", f"cannot be read ({error.strerror})")]
+
+
+def parse_blob(path: Path, name: str, blob: bytes) -> tuple[RawFile | None, list[Problem]]:
     try:
         return RawFile(path, name, parse_text(decode(blob))), []
     except _Invalid as error:

@@ -1,20 +1,29 @@
-"""The one-way flow, stage by stage: raw/ -> load -> tables -> validate -> publish."""
+"""The one-way flow, stage by stage: raw/ -> load -> tables -> validate -> (derive) -> publish.
+
+Each raw file is loaded, built into rows and checked on its own; the cache keeps what each file gave,
+so a run does that work again only for the files whose bytes changed. The checks across rows and
+tables, and the derived tables, always run over every row.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 from dataclasses import dataclass
+from pathlib import Path
 
-from .load import RawFile, read_raw_file
+from .cache import FileRecord, Inputs, Snapshot, read_inputs, recall_snapshot, remember_snapshot
+from .load import RawFile, parse_blob, read_blob
 from .problems import Problem, ProblemError
 from .project import Project
 from .schema import Schemas, load_schemas
-from .tables import Table, build_tables
 
 
 @dataclass
 class Dataset:
     schemas: Schemas
-    tables: dict[str, Table]
+    tables: dict  # table name -> Frame
+    digest: str  # the inputs digest of exactly what was read
 
 
 def read_schemas(project: Project) -> Schemas:
@@ -24,59 +33,118 @@ def read_schemas(project: Project) -> Schemas:
         raise ProblemError([Problem(project.relative(project.schemas), 0, "", f"is missing {error.filename}; is {project.root} a project folder?")]) from None
 
 
+def load_dataset(project: Project, inputs: Inputs | None = None, today: dt.date | None = None, use_cache: bool = True) -> Dataset:
+    """Read and validate the whole project; raise ProblemError listing every problem found. Without
+    `use_cache`, every file is read and the cache is neither used nor written."""
+    from .derived import agreements_287g
+    from .frames import derived_frame, merge
+    from .validate import check_across, check_fields
+
+    schemas = read_schemas(project)
+    inputs = inputs or read_inputs(project)
+    today = today or dt.date.today()
+    placement, outside = placement_problems(project, inputs.listing)
+    previous = (use_cache and recall_snapshot(project, inputs.code_key, schemas)) or Snapshot(inputs.code_key, {}, {})
+    kept = {name: record for name, record in previous.files.items() if record.reusable(inputs.digests.get(name), today)}
+    to_read = [name for name in inputs.digests if name not in kept and name not in outside]
+    records, fresh = read_files(project, schemas, to_read, today)
+    dropped = set(previous.files) - set(kept)
+    frames = {name: merge(schemas[name], previous.frames.get(name), dropped, fresh[name]) for name in fresh}
+    records.update(kept)
+    if use_cache and (to_read or dropped):
+        remember_snapshot(project, Snapshot(inputs.code_key, records, frames))
+
+    problems = placement + [problem for record in records.values() for problem in record.problems]
+    problems += check_across(frames, complete=not placement and all(r.complete for r in records.values()))
+    derived = schemas["agreements_287g"]
+    frames["agreements_287g"] = derived_frame(derived, [])
+    if all(record.typed for record in records.values()):
+        frames["agreements_287g"] = agreements_287g(frames, derived)
+        problems += check_fields(frames["agreements_287g"])
+    if problems:
+        raise ProblemError(problems)
+    tables = {name: frames[name] for name in schemas.tables}
+    return Dataset(schemas, tables, inputs.digest({name: r.sha for name, r in records.items()}))
+
+
+def read_files(project: Project, schemas: Schemas, names: list[str], today: dt.date):
+    """Load, build and check the named raw files on their own: a record of each, and their rows as
+    frames of every table written in raw/."""
+    from .frames import frame_of
+    from .tables import build_tables
+    from .validate import check_rows, latest_checked_dates
+
+    records: dict[str, FileRecord] = {}
+    loaded: list[RawFile] = []
+    for name in names:
+        raw, sha, found = _parse(project, name)
+        records[name] = FileRecord(sha, found, complete=raw is not None, checked_on=today)
+        loaded += [raw] if raw is not None else []
+    tables, shape_problems, value_problems = build_tables(schemas, *_by_table(loaded))
+    raw_tables = {name: table for name, table in tables.items() if not schemas[name].descriptor.get("x-raw", {}).get("derived")}
+    frames = {name: frame_of(table) for name, table in raw_tables.items()}
+    for problem in shape_problems:
+        records[problem.file].complete = False
+    for problem in value_problems:
+        records[problem.file].typed = False
+    for problem in shape_problems + value_problems + check_rows(raw_tables, frames, today):
+        records[problem.file].problems.append(problem)
+    for name, latest in latest_checked_dates(raw_tables).items():
+        records[name].latest = latest
+    return records, frames
+
+
 def read_raw(project: Project) -> tuple[list[RawFile], list[RawFile], list[Problem]]:
-    """Parse every raw file; problems in one file never stop the others from being read."""
-    problems: list[Problem] = []
-    loaded: dict[str, list[RawFile]] = {"jurisdictions": [], "sources": []}
-    inside = _folders_inside(project)
-    for kind, paths in (("jurisdictions", project.jurisdiction_files()), ("sources", project.source_files())):
-        for path in paths:
-            if not inside(path.parent):
-                problems.append(Problem(project.relative(path), 0, "", "lies outside raw/ (through a symbolic link); raw files must be plain files inside raw/"))
-                continue
-            raw, found = read_raw_file(path, project.relative(path))
+    """Every raw record that can be parsed (jurisdictions, then sources), and the problems that stop
+    the others or lie in where files are."""
+    problems, outside = placement_problems(project, project.listing())
+    loaded = []
+    for name in project.record_names():
+        if name not in outside:
+            raw, _, found = _parse(project, name)
             problems += found
-            if raw is not None:
-                loaded[kind].append(raw)
-    problems += _strays(project)
-    return loaded["jurisdictions"], loaded["sources"], problems
+            loaded += [raw] if raw is not None else []
+    return (*_by_table(loaded), problems)
+
+
+def _parse(project: Project, name: str) -> tuple[RawFile | None, str | None, list[Problem]]:
+    """A raw file parsed, the SHA-256 of the bytes read, and the problems that stop it."""
+    blob, problems = read_blob(project.root / name, name)
+    if blob is None:
+        return None, None, problems
+    raw, problems = parse_blob(project.root / name, name, blob)
+    return raw, hashlib.sha256(blob).hexdigest(), problems
+
+
+def _by_table(loaded: list[RawFile]) -> tuple[list[RawFile], list[RawFile]]:
+    sources = [raw for raw in loaded if raw.name.startswith("raw/sources/")]
+    return [raw for raw in loaded if not raw.name.startswith("raw/sources/")], sources
+
+
+def placement_problems(project: Project, listing: list[str]) -> tuple[list[Problem], set[str]]:
+    """Files under raw/ that no stage would read, and raw files that a link makes seem to lie inside
+    raw/ (with their names, which are not read): misplaced records are errors, not silently skipped."""
+    expected = project.record_names()
+    inside = _folders_inside(project)
+    outside = {name for name in expected if not inside(name.rpartition("/")[0])}
+    problems = [Problem(name, 0, "", "lies outside raw/ (through a symbolic link); raw files must be plain files inside raw/") for name in sorted(outside)]
+    for name in sorted(set(listing) - set(expected)):
+        if (project.root / name).is_symlink():
+            problems.append(Problem(name, 0, "", "is a symbolic link; raw files must be plain files inside raw/"))
+        elif not name.endswith("/README.md"):
+            problems.append(Problem(name, 0, "", "is not where raw records live (raw/jurisdictions/<state>/<slug>.yaml or raw/sources/<id>.yaml)"))
+    return problems, outside
 
 
 def _folders_inside(project: Project):
-    """A test of whether a folder really lies inside raw/ (not reached through a link), once per folder."""
+    """A test of whether a folder (named as curators see it) really lies inside raw/, not reached
+    through a link; each folder is resolved once."""
     raw = project.raw.resolve()
-    known: dict = {}
+    known: dict[str, bool] = {}
 
-    def inside(folder):
+    def inside(folder: str) -> bool:
         if folder not in known:
-            known[folder] = folder.resolve().is_relative_to(raw)
+            known[folder] = (project.root / folder).resolve().is_relative_to(raw)
         return known[folder]
 
     return inside
-
-
-def _strays(project: Project) -> list[Problem]:
-    """Files under raw/ that no stage would read: misplaced records are errors, not silently skipped."""
-    expected = set(project.raw_files())
-    problems = []
-    for path in sorted(project.raw.rglob("*")):
-        if path.is_symlink() and path not in expected:
-            problems.append(Problem(project.relative(path), 0, "", "is a symbolic link; raw files must be plain files inside raw/"))
-        elif path.is_file() and path not in expected and path.name != "README.md":
-            problems.append(Problem(project.relative(path), 0, "", "is not where raw records live (raw/jurisdictions/<state>/<slug>.yaml or raw/sources/<id>.yaml)"))
-    return problems
-
-
-def load_dataset(project: Project) -> Dataset:
-    """Read and validate the whole project; raise ProblemError listing every problem found."""
-    from .validate import validate
-
-    schemas = read_schemas(project)
-    jurisdiction_files, source_files, problems = read_raw(project)
-    tables, shape_problems, value_problems = build_tables(schemas, jurisdiction_files, source_files)
-    complete = not problems and not shape_problems  # else references to what could not be read look wrong
-    problems += shape_problems + value_problems
-    problems += validate(tables, complete=complete)
-    if problems:
-        raise ProblemError(problems)
-    return Dataset(schemas, tables)

@@ -24,8 +24,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from .project import Project
-from .schema import Schemas, arrow_schema
-from .tables import Table
+from .frames import Frame
+from .schema import Schemas
 
 STAGING = ".etl-staging"
 COMPLETE = "COMPLETE"
@@ -36,7 +36,7 @@ class PublishError(Exception):
     """The outputs could not be written; the previous ones are untouched."""
 
 
-def render(tables: dict[str, Table], schemas: Schemas) -> dict[str, bytes]:
+def render(tables: dict[str, Frame], schemas: Schemas) -> dict[str, bytes]:
     """Every published file, by its path relative to the project root."""
     files: dict[str, bytes] = {}
     for name, table in tables.items():
@@ -50,16 +50,13 @@ def render(tables: dict[str, Table], schemas: Schemas) -> dict[str, bytes]:
     return files
 
 
-def _sorted_arrow(table: Table):
-    """The table as Arrow, column by column, sorted by its primary key."""
-    import pyarrow as pa
+def _sorted_arrow(table: Frame):
+    """The table's published columns, sorted by its primary key."""
     import pyarrow.compute as pc
 
-    schema = arrow_schema(table.schema)
-    columns = [pa.array([row[field.name] for row in table.rows], type=field.type) for field in schema]
-    arrow_table = pa.Table.from_arrays(columns, schema=schema)
+    arrow_table = table.data()
     order = pc.sort_indices(arrow_table, sort_keys=[(key, "ascending") for key in table.schema.primary_key])
-    return arrow_table.take(order)
+    return arrow_table.take(order).combine_chunks()
 
 
 def _arrow_csv(arrow_table) -> bytes:
@@ -104,7 +101,7 @@ def _sha256(blob: bytes) -> str:
     return hashlib.sha256(blob).hexdigest()
 
 
-def _datapackage(tables: dict[str, Table], schemas: Schemas, files: dict[str, bytes]) -> bytes:
+def _datapackage(tables: dict[str, Frame], schemas: Schemas, files: dict[str, bytes]) -> bytes:
     resources = []
     for name, table in tables.items():
         csv_path, parquet_path = f"datasets/{name}.csv", f"datasets/{name}.parquet"

@@ -103,6 +103,11 @@ def full_pattern(pattern: str) -> str:
     return f"(?:{pattern})\\Z"
 
 
+def anchored_pattern(pattern: str) -> str:
+    """The same for polars (Rust's regex), where `$` is the end of the text and `\\Z` is unknown."""
+    return f"^(?:{pattern})$"
+
+
 def enum_of(field: dict) -> list[str] | None:
     return field.get("constraints", {}).get("enum")
 

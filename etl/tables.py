@@ -122,9 +122,6 @@ class _Builder:
         self._derive_action_dates()
         self._derive_disputed()
         self._derive_published()
-        if not self.value_problems:
-            self.tables["agreements_287g"].rows = derive_agreements(self.tables)
-            self.tables["agreements_287g"].where = [Where("(derived)", 0, "agreements_287g")] * len(self.tables["agreements_287g"].rows)
 
     def _date_bounds(self, table_name: str, field_name: str):
         """(row, bounds) for each row whose date field reads as a date; the others become problems."""
@@ -171,64 +168,3 @@ def _kind(value) -> str:
     if isinstance(value, Sequence):
         return "a list"
     return "text" if isinstance(value, str) else "nothing"
-
-
-# -- The derived table of 287(g) agreements ---------------------------------------------------------
-
-ENDING, STARTING = ("terminate", "suspend"), ("enter", "renew", "reinstate")
-
-
-def derive_agreements(tables: dict[str, Table]) -> list[dict]:
-    """One row per (jurisdiction, agency, model) that an imported edition of ICE's lists names."""
-    editions = {
-        s["source_id"]: (s["edition_of"], dates.day(s["published"]))
-        for s in tables["sources"].rows
-        if s["edition_of"] and s["published"] and len(s["published"]) == 10
-    }
-    if not editions:
-        return []
-    latest = {kind: max(day for k, day in editions.values() if k == kind) for kind, _ in editions.values()}
-    listed_in: dict[str, list[tuple[str, object]]] = {}
-    for citation in tables["citations"].rows:
-        if citation["source_id"] in editions:
-            listed_in.setdefault(citation["action_id"], []).append(editions[citation["source_id"]])
-    groups: dict[tuple, list[dict]] = {}
-    for action in tables["actions"].rows:
-        if action["action_id"] in listed_in:
-            groups.setdefault((action["jurisdiction_id"], action["actor_name"], action["arrangement"]), []).append(action)
-    curated: dict[str, list[dict]] = {}
-    for action in tables["actions"].rows:
-        if action["action_id"] not in listed_in and action["arrangement"].startswith("287g"):
-            curated.setdefault(action["jurisdiction_id"], []).append(action)
-    return [_agreement(key, actions, listed_in, latest, curated.get(key[0], [])) for key, actions in sorted(groups.items())]
-
-
-def _agreement(key: tuple, actions: list[dict], listed_in: dict, latest: dict, curated: list[dict]) -> dict:
-    jurisdiction_id, agency, arrangement = key
-    seen = [entry for action in actions for entry in listed_in[action["action_id"]]]
-    days = [day for _, day in seen]
-    signed = next((a for a in actions if a["stage"] == "approved"), None)
-    row = {
-        "jurisdiction_id": jurisdiction_id, "agency": agency, "arrangement": arrangement,
-        "signed": signed["date_start"] if signed and signed["date_precision"] == "day" else None,
-        "first_listed": min(days), "last_listed": max(days),
-        "action_id": (signed or actions[0])["action_id"], "status_action_id": None,
-    }
-    if ("ice_287g_participating", latest.get("ice_287g_participating")) in seen:
-        row["status"], row["status_date"] = "participating", latest["ice_287g_participating"]
-    elif ("ice_287g_pending", latest.get("ice_287g_pending")) in seen and not signed:
-        row["status"], row["status_date"] = "pending", latest["ice_287g_pending"]
-    else:
-        kinds = {kind for kind, _ in seen}
-        row["status"], row["status_date"] = "not_in_latest_list", max(latest[kind] for kind in kinds)
-    later = [
-        a for a in curated
-        if a["date_end"] > row["last_listed"]
-        and a["action"] in ENDING + STARTING and a["stage"] in ("approved", "in_effect", "notice_given")
-        and a["arrangement"] in (arrangement, "287g_model_unspecified")
-    ]
-    if later:
-        evidence = max(later, key=lambda a: (a["date_end"], a["action_id"]))
-        row["status"] = "ended" if evidence["action"] in ENDING else "restored"
-        row["status_date"], row["status_action_id"] = evidence["date_end"], evidence["action_id"]
-    return row

@@ -6,78 +6,97 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+import pyarrow.compute as pc
+
 from . import dates, reference
 from .problems import Problem
-from .schema import TableSchema, enum_of, full_pattern
+from .schema import TableSchema, anchored_pattern, enum_of, full_pattern
+from .frames import Frame
 from .tables import Table
 
 STATE_KIND = "state"
 COUNTY_KINDS = ("county", "parish", "independent_city", "consolidated_city_county")  # each is, or has, a county
 
 
-def validate(tables: dict[str, Table], today: dt.date | None = None, complete: bool = True) -> list[Problem]:
-    """Every problem in the tables. When some raw files could not be read (`complete` false), references
-    between tables are not checked: a missing file would make every reference to it look wrong."""
-    today = today or dt.date.today()
+def check_rows(tables: dict[str, Table], frames: dict[str, Frame], today: dt.date) -> list[Problem]:
+    """The problems each row has on its own: checked again only when its raw file changes."""
     problems: list[Problem] = []
-    for table in tables.values():
-        problems += check_fields(table)
+    for name, frame in frames.items():
+        problems += check_fields(frame, across=False)
     problems += check_paths(tables)
-    if complete:
-        problems += check_references(tables)
     problems += check_geography(tables["jurisdictions"])
     problems += check_dates(tables, today)
     return problems
 
 
+def check_across(frames: dict[str, Frame], complete: bool = True) -> list[Problem]:
+    """The problems between rows and tables, over every row. When some raw files could not be read
+    (`complete` false), references between tables are not checked: a missing file would make every
+    reference to it look wrong."""
+    problems: list[Problem] = []
+    for frame in frames.values():
+        problems += check_fields(frame, each=False)
+    if complete:
+        problems += check_references(frames)
+    return problems
+
+
 # -- Field checks with pandera ---------------------------------------------------------------------
 
-def check_fields(table: Table) -> list[Problem]:
-    if not table.rows:
+def check_fields(frame: Frame, each: bool = True, across: bool = True) -> list[Problem]:
+    """pandera's checks of the frame's fields: those of `each` value on its own, and those `across`
+    rows (unique ids and keys)."""
+    if not len(frame):
         return []
-    import pandas as pd
-    import pandera.pandas as pa
+    import polars as pl
+    import pandera.polars as pa
 
-    schema, kinds = pandera_schema(table.schema)
-    frame = pd.DataFrame(table.rows, columns=table.schema.field_names)
+    schema, kinds = pandera_schema(frame.schema, each, across)
     try:
-        schema.validate(frame, lazy=True)
+        schema.validate(pl.from_arrow(frame.arrow.select(list(schema.columns))), lazy=True)
     except pa.errors.SchemaErrors as errors:
-        cases = errors.failure_cases
-        problems = (_problem_of_failure(table, kinds, case) for case in cases.itertuples(index=False))
+        cases = errors.failure_cases.select("column", "check", "check_number", "index").rows()
+        broken = [case for case in cases if case[3] is None]
+        if broken:  # a check that could not run must never pass for one that found nothing
+            raise RuntimeError(f"pandera could not run {broken[0][1]} on {frame.name}.{broken[0][0]}")
+        problems = (_problem_of_failure(frame, kinds, *case) for case in cases)
         return [problem for problem in problems if problem]
     return []
 
 
-def pandera_schema(table: TableSchema):
-    """The pandera schema of a table, and for each column the kind of each of its checks, in order."""
-    import pandera.pandas as pa
+def pandera_schema(table: TableSchema, each: bool = True, across: bool = True):
+    """The pandera schema of a table's checks `each` and `across` (see check_fields), and for each
+    column the kind of each of its checks, in order."""
+    import polars as pl
+    import pandera.polars as pa
 
     columns, kinds = {}, {}
     for spec in table.fields:
         constraints = spec.get("constraints", {})
         checks, names = [], []
-        if spec["type"] == "string":
+        if each and spec["type"] == "string":
             checks.append(pa.Check(_plain_text, ignore_na=True))
             names.append("text")
-        if "pattern" in constraints:
-            checks.append(pa.Check.str_matches(full_pattern(constraints["pattern"])))
+        if each and "pattern" in constraints:
+            checks.append(pa.Check.str_matches(anchored_pattern(constraints["pattern"])))
             names.append("pattern")
-        if enum_of(spec):
+        if each and enum_of(spec):
             checks.append(pa.Check.isin(enum_of(spec)))
             names.append("enum")
-        if "minLength" in constraints or "maxLength" in constraints:
+        if each and ("minLength" in constraints or "maxLength" in constraints):
             checks.append(pa.Check.str_length(constraints.get("minLength"), constraints.get("maxLength")))
             names.append("length")
-        columns[spec["name"]] = pa.Column(
-            bool if spec["type"] == "boolean" else None,
-            checks=checks,
-            nullable=not constraints.get("required", False),
-            unique=constraints.get("unique", False),
-        )
-        kinds[spec["name"]] = names
+        unique = across and constraints.get("unique", False)
+        if each or unique or (across and spec["name"] in table.primary_key):
+            columns[spec["name"]] = pa.Column(
+                pl.Boolean if each and spec["type"] == "boolean" else None,
+                checks=checks,
+                nullable=not (each and constraints.get("required", False)),
+                unique=unique,
+            )
+            kinds[spec["name"]] = names
     key = table.primary_key
-    return pa.DataFrameSchema(columns, strict=True, unique=key if len(key) > 1 else None), kinds
+    return pa.DataFrameSchema(columns, strict=True, unique=key if across and len(key) > 1 else None), kinds
 
 
 CONTROL_CHARACTERS = "[\x00-\x08\x0b-\x1f\x7f]"  # YAML escapes can write these; tab and newline may stay
@@ -85,40 +104,40 @@ CONTROL = re.compile(CONTROL_CHARACTERS)
 NOT_PLAIN = r"^$|^\s|\s$|^[=+\-@]|" + CONTROL_CHARACTERS  # empty, spaced, a spreadsheet formula, or control
 
 
-def _plain_text(values):
-    return ~values.str.contains(NOT_PLAIN, regex=True)
+def _plain_text(data):
+    import polars as pl
+
+    return data.lazyframe.select(~pl.col(data.key).str.contains(NOT_PLAIN))
 
 
-def _problem_of_failure(table: Table, kinds: dict, case) -> Problem | None:
+def _problem_of_failure(frame: Frame, kinds: dict, column: str | None, check: str, check_number, index: int) -> Problem | None:
     """The curator's message for one pandera failure; None when another message already covers it."""
-    index = int(case.index)
-    where = table.where[index]
-    value = case.failure_case
-    spec = table.schema.field(case.column)
-    if case.column in where.reported:
+    where = frame.where(index)
+    key = frame.schema.primary_key
+    if check == "multiple_fields_uniqueness":  # one message per repeated row, on its first key field
+        row = {name: frame.arrow.column(name)[index].as_py() for name in key}
+        listed = ", ".join(f"{name} {shown(value)}" for name, value in row.items())
+        return where.problem(key[0], f"repeats the {frame.name} row with {listed}; each may appear once")
+    value = frame.arrow.column(column)[index].as_py()
+    spec = frame.schema.field(column)
+    if column in where.reported:
         return None
-    if case.check == "not_nullable":
-        return None if spec.get("x-derived") else where.problem(case.column, "is required but missing or empty")
-    if case.check == "field_uniqueness":
-        return where.problem(case.column, f"{shown(value)} is used more than once; {table.name} ids must be unique ({_elsewhere(table, case.column, value, index)})")
-    if case.check == "multiple_fields_uniqueness":
-        if case.column != table.schema.primary_key[0]:
-            return None  # one message per repeated row, on its first key field
-        row = table.rows[index]
-        key = ", ".join(f"{name} {shown(row[name])}" for name in table.schema.primary_key)
-        return where.problem(case.column, f"repeats the {table.name} row with {key}; each may appear once")
-    kind = kinds[case.column][int(case.check_number)]
+    if check == "not_nullable":
+        return None if spec.get("x-derived") else where.problem(column, "is required but missing or empty")
+    if check == "field_uniqueness":
+        return where.problem(column, f"{shown(value)} is used more than once; {frame.name} ids must be unique ({_elsewhere(frame, column, value, index)})")
+    kind = kinds[column][int(check_number)]
     if kind == "text":
-        return where.problem(case.column, _text_message(value, spec.get("constraints", {}).get("required", False)))
+        return where.problem(column, _text_message(value, spec.get("constraints", {}).get("required", False)))
     if kind == "pattern":
-        return where.problem(case.column, f"{shown(value)} {spec.get('x-invalid', 'does not have the required form')}")
+        return where.problem(column, f"{shown(value)} {spec.get('x-invalid', 'does not have the required form')}")
     if kind == "enum":
-        return where.problem(case.column, f"{shown(value)} is not allowed (use one of: {', '.join(enum_of(spec))})")
+        return where.problem(column, f"{shown(value)} is not allowed (use one of: {', '.join(enum_of(spec))})")
     if not value:
         return None  # an empty text: the text check says so
     constraints = spec["constraints"]
     return where.problem(
-        case.column,
+        column,
         f"is {len(value)} characters long (allowed: {constraints.get('minLength', 0)} to {constraints.get('maxLength', 'any number of')})",
     )
 
@@ -134,9 +153,10 @@ def _text_message(value: str, required: bool) -> str:
     return f"starts with {value[0]!r}, which a spreadsheet would run as a formula; reword it"
 
 
-def _elsewhere(table: Table, column: str, value, index: int) -> str:
-    others = [w for i, (row, w) in enumerate(zip(table.rows, table.where)) if row[column] == value and i != index]
-    return "also at " + ", ".join(f"{w.file}:{w.lines.get(column, w.line)}" for w in others)
+def _elsewhere(frame: Frame, column: str, value, index: int) -> str:
+    same = _indices(pc.equal(frame.arrow.column(column), value))
+    others = sorted((w.file, w.lines.get(column, w.line)) for w in (frame.where(i) for i in same if i != index))
+    return "also at " + ", ".join(f"{file}:{line}" for file, line in others)
 
 
 def well_formed(table: Table, field_name: str, value) -> bool:
@@ -176,29 +196,37 @@ def check_paths(tables: dict[str, Table]) -> list[Problem]:
 
 # -- References between tables ----------------------------------------------------------------------
 
-def check_references(tables: dict[str, Table]) -> list[Problem]:
-    actions, citations, links, sources = (tables[name] for name in ("actions", "citations", "action_links", "sources"))
-    action_ids = set(actions.column("action_id"))
-    source_ids = set(sources.column("source_id"))
-    cited_actions = set(citations.column("action_id"))
-    cited_sources = set(citations.column("source_id"))
+def check_references(frames: dict[str, Frame]) -> list[Problem]:
+    actions, citations, links, sources = (frames[name] for name in ("actions", "citations", "action_links", "sources"))
     problems = []
-    for row, where in zip(citations.rows, citations.where):
-        if row["source_id"] and row["source_id"] not in source_ids:
-            problems.append(where.problem("source_id", f"{shown(row['source_id'])} is not a source (there is no raw/sources/{row['source_id']}.yaml)"))
-    for row, where in zip(links.rows, links.where):
-        target = row["related_action_id"]
-        if target == row["action_id"]:
-            problems.append(where.problem("related_action_id", "links the action to itself; name an earlier action"))
-        elif target and target not in action_ids:
-            problems.append(where.problem("related_action_id", f"{shown(target)} is not an action in the dataset"))
-    for row, where in zip(actions.rows, actions.where):
-        if row["action_id"] not in cited_actions and "citations" not in where.reported:
+    for index, source_id in _not_in(citations, "source_id", sources, "source_id"):
+        problems.append(citations.where(index).problem("source_id", f"{shown(source_id)} is not a source (there is no raw/sources/{source_id}.yaml)"))
+    own = links.arrow.column("action_id")
+    for index, target in _not_in(links, "related_action_id", actions, "action_id"):
+        problems.append(links.where(index).problem("related_action_id", f"{shown(target)} is not an action in the dataset"))
+    for index in _indices(pc.equal(links.arrow.column("related_action_id"), own)):
+        problems.append(links.where(index).problem("related_action_id", "links the action to itself; name an earlier action"))
+    for index, action_id in _not_in(actions, "action_id", citations, "action_id", nulls=True):
+        where = actions.where(index)
+        if "citations" not in where.reported:
             problems.append(where.problem("citations", "has no citation; cite at least one source with a claim and a locator"))
-    for row, where in zip(sources.rows, sources.where):
-        if row["source_id"] and row["source_id"] not in cited_sources:
-            problems.append(where.problem("source_id", f"{shown(row['source_id'])} is cited by no action; cite it or delete the file"))
+    for index, source_id in _not_in(sources, "source_id", citations, "source_id"):
+        problems.append(sources.where(index).problem("source_id", f"{shown(source_id)} is cited by no action; cite it or delete the file"))
     return problems
+
+
+def _not_in(frame: Frame, column: str, other: Frame, other_column: str, nulls: bool = False) -> list[tuple[int, object]]:
+    """(index, value) of the rows whose `column` is not among `other_column`'s values; empty values
+    are skipped unless `nulls`."""
+    values = frame.arrow.column(column)
+    found = pc.is_in(values, value_set=pc.unique(other.arrow.column(other_column)), skip_nulls=False)
+    if not nulls:
+        found = pc.or_(found, pc.is_null(values))
+    return [(i, values[i].as_py()) for i in _indices(pc.invert(found))]
+
+
+def _indices(mask) -> list[int]:
+    return pc.indices_nonzero(pc.fill_null(mask, False)).to_pylist()
 
 
 # -- Geography ------------------------------------------------------------------------------------
@@ -264,6 +292,26 @@ def check_dates(tables: dict[str, Table], today: dt.date) -> list[Problem]:
     return problems
 
 
+def latest_checked_dates(tables: dict[str, Table]) -> dict[str, dt.date]:
+    """For each raw file, the latest of its dates that check_dates compares with today."""
+    latest: dict[str, dt.date] = {}
+    found = [(where.file, row["date_start"]) for row, where in zip(tables["actions"].rows, tables["actions"].where)]
+    found += [(where.file, row["date_end"]) for row, where in zip(tables["actions"].rows, tables["actions"].where)]
+    for row, where in zip(tables["sources"].rows, tables["sources"].where):
+        found += [(where.file, row["accessed"]), (where.file, _first_day(row["published"]))]
+    for file, day in found:
+        if day and (file not in latest or day > latest[file]):
+            latest[file] = day
+    return latest
+
+
+def _first_day(published: str | None) -> dt.date | None:
+    try:
+        return dates.bounds(published)[1] if published else None
+    except ValueError:
+        return None  # reported where the table was built
+
+
 def _stated_date_problems(row: dict, where, invalid: str) -> list[Problem]:
     stated = row["date_stated"]
     if not stated:
@@ -276,11 +324,7 @@ def _stated_date_problems(row: dict, where, invalid: str) -> list[Problem]:
 
 
 def _source_date_problems(row: dict, where, today: dt.date) -> list[Problem]:
-    accessed = row["accessed"]
-    try:
-        first_published = dates.bounds(row["published"])[1] if row["published"] else None
-    except ValueError:
-        first_published = None  # reported where the table was built
+    accessed, first_published = row["accessed"], _first_day(row["published"])
     problems = []
     if first_published and first_published > today:
         problems.append(where.problem("published", f"{shown(row['published'])} is after today ({today.isoformat()})"))
