@@ -4,17 +4,16 @@
     python3 run.py test     run the test suite
     python3 run.py check    what CI checks besides the tests: canonical raw files, current outputs and docs
 
-Two environments: .venv (requirements.lock) holds the `etl` tool and the test tools; .venv-frictionless
-(requirements-frictionless.lock) holds the Frictionless command line with pandas, which Frictionless
-needs to read Parquet resources. They are apart because pandera imports pandas whenever it is
-installed, which would add half a second to every `etl validate`; `etl` itself never uses pandas.
-The tests find the Frictionless command through ETL_FRICTIONLESS.
+Two environments: .venv (requirements.lock) holds the `etl` tool and what it needs, nothing more; it
+is the one curators use (.venv/bin/etl). .venv-test (requirements-test.lock) adds the test tools and
+pandas, which Frictionless needs to read the Parquet resources. They are apart because pandera imports
+pandas and hypothesis whenever they are installed, which would add over half a second to every
+`etl validate`; `etl` itself uses neither.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
 import subprocess
 import sys
 import venv
@@ -22,9 +21,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
 BIN_DIR = "Scripts" if sys.platform == "win32" else "bin"
-VENV, FRICTIONLESS_VENV = ROOT / ".venv", ROOT / ".venv-frictionless"
-BIN = VENV / BIN_DIR
-FRICTIONLESS = FRICTIONLESS_VENV / BIN_DIR / "frictionless"
+ENVIRONMENTS = {  # task -> (environment, lock file)
+    "build": (ROOT / ".venv", ROOT / "requirements.lock"),
+    "check": (ROOT / ".venv", ROOT / "requirements.lock"),
+    "test": (ROOT / ".venv-test", ROOT / "requirements-test.lock"),
+}
 
 TASKS = {
     "build": [["etl", "build"]],
@@ -33,9 +34,9 @@ TASKS = {
 }
 
 
-def ensure_environment(folder: Path, lock: Path, editable: bool) -> None:
-    """Create the environment and install the locked dependencies (and this project, when
-    `editable`), unless it already has exactly these."""
+def ensure_environment(folder: Path, lock: Path) -> None:
+    """Create the environment and install the locked dependencies and this project (editable),
+    unless it already has exactly these."""
     stamp = folder / ".installed-lock-sha256"
     wanted = hashlib.sha256(lock.read_bytes() + (ROOT / "pyproject.toml").read_bytes()).hexdigest()
     if stamp.exists() and stamp.read_text() == wanted:
@@ -46,8 +47,7 @@ def ensure_environment(folder: Path, lock: Path, editable: bool) -> None:
         venv.create(folder, with_pip=True)
     pip = [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
     subprocess.run(pip + ["-r", str(lock)], check=True)
-    if editable:
-        subprocess.run(pip + ["--no-deps", "--no-build-isolation", "-e", str(ROOT)], check=True)
+    subprocess.run(pip + ["--no-deps", "--no-build-isolation", "-e", str(ROOT)], check=True)
     stamp.write_text(wanted)
 
 
@@ -55,12 +55,10 @@ def main(argv: list[str]) -> int:
     if len(argv) < 1 or argv[0] not in TASKS:
         print(__doc__)
         return 2
-    ensure_environment(VENV, ROOT / "requirements.lock", editable=True)
-    if argv[0] == "test":
-        ensure_environment(FRICTIONLESS_VENV, ROOT / "requirements-frictionless.lock", editable=False)
-    environment = {**os.environ, "ETL_FRICTIONLESS": str(FRICTIONLESS)}
+    folder, lock = ENVIRONMENTS[argv[0]]
+    ensure_environment(folder, lock)
     for command in TASKS[argv[0]]:
-        result = subprocess.run([str(BIN / command[0]), *command[1:], *argv[1:]], cwd=ROOT, env=environment)
+        result = subprocess.run([str(folder / BIN_DIR / command[0]), *command[1:], *argv[1:]], cwd=ROOT)
         if result.returncode != 0:
             return result.returncode
     return 0

@@ -1,19 +1,23 @@
 """Remembers what earlier runs found, so that a run reads again only the raw files that changed.
 
 Everything lives in `.etl-cache/` in the project (not committed; deleting it is always safe):
+- `digests.arrow`: each raw file's SHA-256 with the size, times, inode and device it had when it was
+  hashed; a file whose status is unchanged is not read again to learn its digest (as git does; see
+  `_hash_or_recall` for why that is safe). `etl build --check` hashes every file regardless.
 - `valid.json` and `published.json`: the inputs digest of the last clean validation and of the last
   publication. A command whose inputs have not changed at all skips its work.
-- the snapshot (`files.json` and one `frame-<table>.arrow` per raw table): for every raw file, the
-  SHA-256 of its bytes, the problems found in it on its own, and its rows. A run parses, builds and
-  checks again only the files whose bytes changed; the checks across rows and tables always cover
-  every row.
+- the snapshot (`snapshot.json`, pointing at Arrow files): for every raw file, the SHA-256 of its
+  bytes, the problems found in it on its own, and its rows (each table in shards by file name). A run
+  parses, builds and checks again only the files whose bytes changed, and rewrites only the shards
+  that hold them; the checks across rows and tables always cover every row.
 
 Why reuse is safe: nothing is reused unless the code key is identical (this package's source, the
 versions of the libraries that read, check and write, and `schemas/`); a file is reused only when its
 bytes have the same SHA-256; a file holding a date later than the day it was checked, or than today,
-is checked again (its "after today" problems depend on the day); the index and the frames carry one
-generation token and are used together only when the tokens agree; and a cache that cannot be read
-counts as no cache.
+is checked again (its "after today" problems depend on the day); cache files are never changed once
+written (each has a new name) and one rename of `snapshot.json` makes a new snapshot current, so a
+run that is killed or races another leaves the old snapshot or the new one, never a mix; and a cache
+that cannot be read counts as no cache.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import os
 import secrets
 import stat
 import tempfile
+import time
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -34,8 +39,10 @@ from .project import Project
 
 CACHE_DIR = ".etl-cache"
 LIBRARIES = ("addfips", "pandera", "polars", "pyarrow", "pyyaml")
-INDEX = "files.json"
-GENERATION = b"etl-generation"
+POINTER = "snapshot.json"
+MEMO = "digests.arrow"  # raw file -> SHA-256, with the file's status when it was hashed
+MEMO_COLUMNS = ("name", "size", "mtime_ns", "ctime_ns", "inode", "device", "sha")
+RACY_NS = 2_000_000_000
 
 
 # -- Inputs ----------------------------------------------------------------------------------------
@@ -48,6 +55,7 @@ class Inputs:
     code_key: str
     listing: list[str]
     digests: dict[str, str | None]
+    record_names: list[str]  # where raw records live (Project.record_names), in reading order
 
     def digest(self, digests: dict[str, str | None] | None = None) -> str:
         """One SHA-256 over all of it; `digests` replaces the raw files' digests (by those read)."""
@@ -58,10 +66,62 @@ class Inputs:
         return summary.hexdigest()
 
 
-def read_inputs(project: Project) -> Inputs:
+def read_inputs(project: Project, trust_stat: bool = True) -> Inputs:
+    """The inputs, hashing each raw file unless the digest memo knows it (see `_hash_or_recall`)."""
     root = str(project.root)
-    digests = {name: file_digest(os.path.join(root, name)) for name in project.record_names()}
-    return Inputs(code_key(project), project.listing(), digests)
+    memo = _recall_memo(project) if trust_stat else {}
+    names = project.record_names()
+    digests, settled = {}, {}
+    for name in names:
+        known = memo.get(name)
+        digests[name], entry = _hash_or_recall(f"{root}/{name}", known)
+        if entry:
+            settled[name] = entry
+    if trust_stat and (len(settled) != len(memo) or any(settled[name] is not memo.get(name) for name in settled)):
+        _remember_memo(project, settled)
+    return Inputs(code_key(project), project.listing(), digests, names)
+
+
+def _hash_or_recall(path: str, known: tuple | None) -> tuple[str | None, tuple | None]:
+    """The file's SHA-256, and the memo entry for it: (size, mtime, ctime, inode, device, sha).
+
+    The memo's digest is used only when all five of those are as they were when it was hashed, as git
+    does. The ctime cannot be set by programs: any write changes it. It is remembered only for files
+    last changed more than RACY_NS before they were hashed, so that a write in the same tick of the
+    file system's clock, which would leave the times as they were, cannot go unnoticed."""
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return None, None
+    key = (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino, info.st_dev)
+    if known and known[:5] == key:
+        return known[5], known
+    hashed_at = time.time_ns()
+    sha = file_digest(path)
+    settled = sha is not None and info.st_ctime_ns < hashed_at - RACY_NS and info.st_mtime_ns < hashed_at - RACY_NS
+    return sha, (*key, sha) if settled else None
+
+
+def _recall_memo(project: Project) -> dict[str, tuple]:
+    import pyarrow as pa
+
+    try:
+        columns = _read_arrow(project.root / CACHE_DIR / MEMO).to_pydict()
+        return {name: tuple(entry) for name, *entry in zip(*(columns[c] for c in MEMO_COLUMNS))}
+    except (OSError, KeyError, pa.ArrowException):
+        return {}
+
+
+def _remember_memo(project: Project, memo: dict[str, tuple]) -> None:
+    import pyarrow as pa
+
+    names = sorted(memo)
+    types = [pa.string()] + [pa.int64()] * 5 + [pa.string()]
+    columns = [names] + [[memo[name][i] for name in names] for i in range(6)]
+    try:
+        _write_arrow(project.root / CACHE_DIR / MEMO, pa.table(dict(zip(MEMO_COLUMNS, [pa.array(c, t) for c, t in zip(columns, types)]))))
+    except (OSError, pa.ArrowException):
+        pass
 
 
 def file_digest(path: str) -> str | None:
@@ -119,7 +179,7 @@ def remember(project: Project, what: str, record: dict) -> None:
 
 # -- The snapshot ----------------------------------------------------------------------------------
 
-@dataclass
+@dataclass(slots=True)
 class FileRecord:
     """What one raw file gave when it was last read: its problems on its own, whether it could be
     read and shaped (`complete`) and its values typed (`typed`), and the latest date in it that is
@@ -135,70 +195,96 @@ class FileRecord:
     def reusable(self, sha: str | None, today: dt.date) -> bool:
         return sha is not None and sha == self.sha and (self.latest is None or self.latest <= min(today, self.checked_on))
 
-    def encode(self) -> list:
-        problems = [[p.line, p.field, p.message] for p in self.problems]
-        return [self.sha, self.complete, self.typed, _iso(self.latest), _iso(self.checked_on), problems]
-
-    @classmethod
-    def decode(cls, name: str, encoded: list) -> FileRecord:
-        sha, complete, typed, latest, checked_on, problems = encoded
-        return cls(sha, [Problem(name, *p) for p in problems], complete, typed, _day(latest), _day(checked_on))
-
 
 @dataclass
 class Snapshot:
     code_key: str
     files: dict[str, FileRecord]
-    frames: dict  # table name -> Frame, the rows of every file in `files`
+    shards: dict  # table name -> list of frames.Shard: the rows of every file in `files`
+
+
+FILE_COLUMNS = ("name", "sha", "complete", "typed", "latest", "checked_on")
+PROBLEM_COLUMNS = ("file", "line", "field", "message")
 
 
 def recall_snapshot(project: Project, key: str, schemas) -> Snapshot | None:
     """The last snapshot, when it was made by the same code and schemas and is whole; else None."""
     import pyarrow as pa
 
-    from .frames import Frame, frame_schema
+    from .frames import SHARDS, Shard, frame_schema
 
     folder = project.root / CACHE_DIR
     try:
-        index = json.loads((folder / INDEX).read_text("utf-8"))
-        if index["code_key"] != key:
+        pointer = json.loads((folder / POINTER).read_text("utf-8"))
+        if pointer["code_key"] != key:
             return None
-        frames = {}
-        for name in index["tables"]:
-            with pa.memory_map(str(folder / f"frame-{name}.arrow")) as source:
-                arrow = pa.ipc.open_file(source).read_all()
-            expected = frame_schema(schemas[name])
-            if (arrow.schema.metadata or {}).get(GENERATION) != index["generation"].encode() or not arrow.schema.equals(expected):
+        shards = {}
+        for name, stored in pointer["shards"].items():
+            shards[name] = [Shard(_read_arrow(folder / file), file) for file in stored]
+            if len(stored) != SHARDS or any(not s.arrow.schema.equals(frame_schema(schemas[name])) for s in shards[name]):
                 return None
-            frames[name] = Frame(schemas[name], arrow)
-        files = {name: FileRecord.decode(name, encoded) for name, encoded in index["files"].items()}
+        files = _read_arrow(folder / pointer["files"]).to_pydict()
+        problems = _read_arrow(folder / pointer["problems"]).to_pydict()
+        records = {name: FileRecord(sha, [], complete, typed, latest, checked_on)
+                   for name, sha, complete, typed, latest, checked_on in zip(*(files[column] for column in FILE_COLUMNS))}
+        for file, line, field_name, message in zip(*(problems[column] for column in PROBLEM_COLUMNS)):
+            records[file].problems.append(Problem(file, line, field_name, message))
     except (OSError, ValueError, KeyError, TypeError, pa.ArrowException):
         return None
-    return Snapshot(key, files, frames)
+    return Snapshot(key, records, shards)
 
 
 def remember_snapshot(project: Project, snapshot: Snapshot) -> None:
-    """Write the frames, then the index that names their generation. Best effort, as `remember`."""
+    """Write the shards that changed and the file records under new names, then the pointer to them
+    in one rename, then delete what no longer belongs to it. Best effort, as `remember`."""
     import pyarrow as pa
 
     folder = project.root / CACHE_DIR
-    generation = secrets.token_hex(16)
+    token = secrets.token_hex(8)
+    names = sorted(snapshot.files)
+    records = [snapshot.files[name] for name in names]
+    files = pa.table({
+        "name": pa.array(names, pa.string()), "sha": pa.array([r.sha for r in records], pa.string()),
+        "complete": pa.array([r.complete for r in records], pa.bool_()), "typed": pa.array([r.typed for r in records], pa.bool_()),
+        "latest": pa.array([r.latest for r in records], pa.date32()), "checked_on": pa.array([r.checked_on for r in records], pa.date32()),
+    })
+    problems = [p for r in records for p in r.problems]
+    problems = pa.table({column: [getattr(p, column) for p in problems] for column in PROBLEM_COLUMNS},
+                        schema=pa.schema([("file", pa.string()), ("line", pa.int64()), ("field", pa.string()), ("message", pa.string())]))
     try:
-        for name, frame in snapshot.frames.items():
-            arrow = frame.arrow.replace_schema_metadata({GENERATION: generation})
-
-            def write_frame(stream, arrow=arrow):
-                with pa.ipc.new_file(stream, arrow.schema) as writer:
-                    writer.write_table(arrow)
-
-            _write(folder / f"frame-{name}.arrow", write_frame)
-        index = {
-            "code_key": snapshot.code_key, "generation": generation, "tables": sorted(snapshot.frames),
-            "files": {name: record.encode() for name, record in sorted(snapshot.files.items())},
-        }
-        _write(folder / INDEX, lambda stream: stream.write(json.dumps(index, separators=(",", ":")).encode()))
-    except OSError:
+        pointer = {"code_key": snapshot.code_key, "files": f"files-{token}.arrow", "problems": f"problems-{token}.arrow", "shards": {}}
+        _write_arrow(folder / pointer["files"], files)
+        _write_arrow(folder / pointer["problems"], problems)
+        for name, shards in snapshot.shards.items():
+            for number, shard in enumerate(shards):
+                if shard.stored is None:
+                    shard.stored = f"frame-{name}-{number}-{token}.arrow"
+                    _write_arrow(folder / shard.stored, shard.arrow)
+            pointer["shards"][name] = [shard.stored for shard in shards]
+        _write(folder / POINTER, lambda stream: stream.write(json.dumps(pointer).encode()))
+        kept = {pointer["files"], pointer["problems"], *(file for stored in pointer["shards"].values() for file in stored)}
+        for path in folder.glob("*.arrow"):
+            if path.name not in kept and path.name != MEMO:
+                path.unlink(missing_ok=True)
+    except (OSError, pa.ArrowException):
         pass
+
+
+def _read_arrow(path: Path):
+    import pyarrow as pa
+
+    with pa.memory_map(str(path)) as source:
+        return pa.ipc.open_file(source).read_all()
+
+
+def _write_arrow(path: Path, table) -> None:
+    import pyarrow as pa
+
+    def write(stream):
+        with pa.ipc.new_file(stream, table.schema) as writer:
+            writer.write_table(table)
+
+    _write(path, write)
 
 
 def _write(path: Path, write) -> None:
@@ -214,9 +300,3 @@ def _write(path: Path, write) -> None:
         raise
 
 
-def _iso(day: dt.date | None) -> str | None:
-    return day.isoformat() if day else None
-
-
-def _day(text: str | None) -> dt.date | None:
-    return dt.date.fromisoformat(text) if text else None

@@ -10,6 +10,7 @@ message must point at).
 from __future__ import annotations
 
 import json
+import zlib
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -20,7 +21,8 @@ from .schema import TableSchema, arrow_schema
 from .tables import Table, Where
 
 FILE, POSITION, WHERE = "_file", "_position", "_where"
-MAX_CHUNKS = 32  # merged frames gain a chunk per run; past this many they are joined into one
+SHARDS = 16  # a table is kept in this many parts, by raw file name, so that a run rewrites only a few
+MAX_CHUNKS = 32  # a rebuilt shard gains a chunk each time; past this many they are joined into one
 PROVENANCE = (pa.field(FILE, pa.string()), pa.field(POSITION, pa.int64()), pa.field(WHERE, pa.string()))
 
 
@@ -84,13 +86,47 @@ def derived_frame(table: TableSchema, rows: list[dict]) -> Frame:
     return frame_of(Table(table, rows, [Where("(derived)", 0, table.name)] * len(rows)))
 
 
-def merge(table: TableSchema, kept: Frame | None, dropped: set[str], fresh: Frame) -> Frame:
-    """`kept` without the rows of the `dropped` files, plus `fresh`. Rows are in no particular order:
-    whatever depends on order sorts (by primary key, or by file and position)."""
-    if kept is None or not len(kept):
-        return fresh
-    if dropped:
-        keep = pc.invert(pc.is_in(kept.arrow.column(FILE), value_set=pa.array(sorted(dropped), type=pa.string())))
-        kept = Frame(table, kept.arrow.filter(keep))
-    merged = pa.concat_tables([kept.arrow, fresh.arrow]) if len(fresh) else kept.arrow
-    return Frame(table, merged.combine_chunks() if merged.column(0).num_chunks > MAX_CHUNKS else merged)
+@dataclass
+class Shard:
+    """The rows of one table from the raw files whose names hash to one shard; `stored` names the
+    cache file that already holds exactly these rows."""
+
+    arrow: pa.Table
+    stored: str | None = None
+
+
+def shard_of(file: str) -> int:
+    return zlib.crc32(file.encode()) % SHARDS
+
+
+def shards_of(frame: Frame) -> list[Shard]:
+    encoded = pc.dictionary_encode(frame.arrow.column(FILE)).combine_chunks()
+    shard_of_file = pa.array([shard_of(file) for file in encoded.dictionary.to_pylist()], type=pa.int32())
+    shard = pc.take(shard_of_file, encoded.indices)
+    return [Shard(frame.arrow.filter(pc.equal(shard, number))) for number in range(SHARDS)]
+
+
+def merge(kept: list[Shard] | None, dropped: set[str], fresh: Frame) -> list[Shard]:
+    """The shards of `kept` without the rows of the `dropped` files, plus the `fresh` rows. Only the
+    shards that hold a dropped or fresh file are rebuilt. Rows are in no particular order: whatever
+    depends on order sorts (by primary key, or by file and position)."""
+    if not kept:
+        return shards_of(fresh)
+    arrived = shards_of(fresh) if len(fresh) else None
+    touched = {shard_of(file) for file in dropped} | ({number for number, shard in enumerate(arrived) if shard.arrow.num_rows} if arrived else set())
+    merged = []
+    for number, shard in enumerate(kept):
+        if number not in touched:
+            merged.append(shard)
+            continue
+        arrow = shard.arrow
+        if dropped:
+            arrow = arrow.filter(pc.invert(pc.is_in(arrow.column(FILE), value_set=pa.array(sorted(dropped), type=pa.string()))))
+        if arrived:
+            arrow = pa.concat_tables([arrow, arrived[number].arrow])
+        merged.append(Shard(arrow.combine_chunks() if arrow.column(0).num_chunks > MAX_CHUNKS else arrow))
+    return merged
+
+
+def whole(table: TableSchema, shards: list[Shard]) -> Frame:
+    return Frame(table, pa.concat_tables([shard.arrow for shard in shards]))

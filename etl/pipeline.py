@@ -37,22 +37,23 @@ def load_dataset(project: Project, inputs: Inputs | None = None, today: dt.date 
     """Read and validate the whole project; raise ProblemError listing every problem found. Without
     `use_cache`, every file is read and the cache is neither used nor written."""
     from .derived import agreements_287g
-    from .frames import derived_frame, merge
+    from .frames import derived_frame, merge, whole
     from .validate import check_across, check_fields
 
     schemas = read_schemas(project)
     inputs = inputs or read_inputs(project)
     today = today or dt.date.today()
-    placement, outside = placement_problems(project, inputs.listing)
+    placement, outside = placement_problems(project, inputs.listing, inputs.record_names)
     previous = (use_cache and recall_snapshot(project, inputs.code_key, schemas)) or Snapshot(inputs.code_key, {}, {})
     kept = {name: record for name, record in previous.files.items() if record.reusable(inputs.digests.get(name), today)}
     to_read = [name for name in inputs.digests if name not in kept and name not in outside]
     records, fresh = read_files(project, schemas, to_read, today)
     dropped = set(previous.files) - set(kept)
-    frames = {name: merge(schemas[name], previous.frames.get(name), dropped, fresh[name]) for name in fresh}
+    shards = {name: merge(previous.shards.get(name), dropped, fresh[name]) for name in fresh}
+    frames = {name: whole(schemas[name], shards[name]) for name in fresh}
     records.update(kept)
     if use_cache and (to_read or dropped):
-        remember_snapshot(project, Snapshot(inputs.code_key, records, frames))
+        remember_snapshot(project, Snapshot(inputs.code_key, records, shards))
 
     problems = placement + [problem for record in records.values() for problem in record.problems]
     problems += check_across(frames, complete=not placement and all(r.complete for r in records.values()))
@@ -97,7 +98,7 @@ def read_files(project: Project, schemas: Schemas, names: list[str], today: dt.d
 def read_raw(project: Project) -> tuple[list[RawFile], list[RawFile], list[Problem]]:
     """Every raw record that can be parsed (jurisdictions, then sources), and the problems that stop
     the others or lie in where files are."""
-    problems, outside = placement_problems(project, project.listing())
+    problems, outside = placement_problems(project, project.listing(), project.record_names())
     loaded = []
     for name in project.record_names():
         if name not in outside:
@@ -121,10 +122,10 @@ def _by_table(loaded: list[RawFile]) -> tuple[list[RawFile], list[RawFile]]:
     return [raw for raw in loaded if not raw.name.startswith("raw/sources/")], sources
 
 
-def placement_problems(project: Project, listing: list[str]) -> tuple[list[Problem], set[str]]:
-    """Files under raw/ that no stage would read, and raw files that a link makes seem to lie inside
-    raw/ (with their names, which are not read): misplaced records are errors, not silently skipped."""
-    expected = project.record_names()
+def placement_problems(project: Project, listing: list[str], expected: list[str]) -> tuple[list[Problem], set[str]]:
+    """Files under raw/ that no stage would read, and raw files (`expected`: where records live) that
+    a link makes seem to lie inside raw/, with their names, which are not read: misplaced records are
+    errors, not silently skipped."""
     inside = _folders_inside(project)
     outside = {name for name in expected if not inside(name.rpartition("/")[0])}
     problems = [Problem(name, 0, "", "lies outside raw/ (through a symbolic link); raw files must be plain files inside raw/") for name in sorted(outside)]

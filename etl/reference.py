@@ -8,8 +8,11 @@ from importlib import resources
 
 
 def _rows(name: str) -> list[dict]:
-    text = resources.files("addfips").joinpath("data", name).read_text("utf-8")
-    return list(csv.DictReader(text.splitlines()))
+    return list(csv.DictReader(_lines(name)))
+
+
+def _lines(name: str) -> list[str]:
+    return resources.files("addfips").joinpath("data", name).read_text("utf-8").splitlines()
 
 
 @lru_cache(maxsize=None)
@@ -21,8 +24,12 @@ def state_fips_by_usps() -> dict[str, str]:
 @lru_cache(maxsize=None)
 def county_fips_codes() -> frozenset[str]:
     """Every five-digit county FIPS code in any Census edition addfips ships (2000 to 2020)."""
-    editions = ("counties_2000.csv", "counties_2010.csv", "counties_2015.csv", "counties_2020.csv")
-    return frozenset(row["statefp"] + row["countyfp"] for name in editions for row in _rows(name))
+    codes = set()
+    for name in ("counties_2000.csv", "counties_2010.csv", "counties_2015.csv", "counties_2020.csv"):
+        header, *rows = csv.reader(_lines(name))
+        state, county = header.index("statefp"), header.index("countyfp")
+        codes.update(row[state] + row[county] for row in rows)
+    return frozenset(codes)
 
 
 @lru_cache(maxsize=None)
