@@ -1,10 +1,13 @@
 """Measure the targets of the performance issue and write them to benchmarks/README.md.
 
-    .venv/bin/python benchmarks/run.py            # 1,000, 10,000 and 100,000 actions (about 15 minutes)
+    python3 run.py test                           # once: makes .venv (the tool) and .venv-test (Frictionless)
+    .venv/bin/python benchmarks/run.py            # 1,000, 10,000 and 100,000 actions (about 20 minutes)
     .venv/bin/python benchmarks/run.py --quick    # 1,000 and 10,000 only
 
-Every time is the median of repeated runs of a fresh process; memory is the process's peak resident set.
-Synthetic projects are written by benchmarks/generate.py into a temporary folder.
+`etl` is measured as curators run it, from .venv, which holds only what the tool needs. Every time is
+the median of repeated runs of a fresh process; memory is the process's peak resident set. The real
+data is measured on a copy of raw/; synthetic projects are written by benchmarks/generate.py; both go
+into a temporary folder.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 ETL = [str(BIN / "etl")]
+IMPORT_FLOOR = "python -c 'import pandera.polars, pyarrow'"  # what any run that checks a row must import
 FRICTIONLESS = str(REPO / ".venv-test" / "bin" / "frictionless")  # `python3 run.py test` makes it (pandas reads Parquet)
 sys.path.insert(0, str(REPO / "benchmarks"))
 
@@ -57,6 +61,37 @@ def yaml_floor(root: Path) -> list[str]:
 
 def clear_cache(root: Path):
     return lambda: shutil.rmtree(root / ".etl-cache", ignore_errors=True)
+
+
+def append_to_one_file(path: Path):
+    """Change one raw file's bytes (a different YAML comment at its end each time): it must be read
+    and checked again, though what it says is unchanged."""
+    original = path.read_text()
+    counter = [0]
+
+    def change():
+        counter[0] += 1
+        path.write_text(f"{original}# edit {counter[0]}\n")
+
+    return change
+
+
+def real_data(folder: Path, repeat: int) -> dict[str, tuple[float, int]]:
+    """The measurements on a copy of this repository's raw data."""
+    root = folder / "real"
+    for part in ("raw", "schemas", "datasets"):
+        shutil.copytree(REPO / part, root / part)
+    shutil.copy(REPO / "datapackage.json", root)
+    validate, build = ETL + ["--root", str(root), "validate"], ETL + ["--root", str(root), "build"]
+    change = append_to_one_file(root / "raw/jurisdictions/va/fairfax-county.yaml")
+    return {
+        "validate, cold": measure(validate, repeat, before=clear_cache(root)),
+        "validate, nothing changed": measure(validate, repeat),
+        "validate, one file changed": measure(validate, repeat, before=change),
+        "build, cold": measure(build, repeat, before=clear_cache(root)),
+        "build, nothing changed": measure(build, repeat),
+        "build, one file changed": measure(build, repeat, before=change),
+    }
 
 
 def touch_one_file(root: Path):
@@ -107,15 +142,11 @@ def main() -> None:
     startup = {
         "python -c pass": measure([sys.executable, "-c", "pass"], 10),
         "etl --help": measure(ETL + ["--help"], 10),
-    }
-    real = {
-        "validate, cold": measure(ETL + ["validate"], args.repeat, before=clear_cache(REPO)),
-        "validate, nothing changed": measure(ETL + ["validate"], args.repeat),
-        "build, cold": measure(ETL + ["build"], args.repeat, before=clear_cache(REPO)),
-        "build, nothing changed": measure(ETL + ["build"], args.repeat),
+        IMPORT_FLOOR: measure([sys.executable, "-c", "import pandera.polars, pyarrow"], 10),
     }
     sizes = [1_000, 10_000] + ([] if args.quick else [100_000])
     with tempfile.TemporaryDirectory() as folder:
+        real = real_data(Path(folder), args.repeat * 2 + 1)
         scales = {n: scale(n, Path(folder), args.repeat if n < 100_000 else max(1, args.repeat - 1)) for n in sizes}
     (REPO / "benchmarks/README.md").write_text(report(startup, real, scales), encoding="utf-8")
     print((REPO / "benchmarks/README.md").read_text())
@@ -124,12 +155,12 @@ def main() -> None:
 def report(startup: dict, real: dict, scales: dict) -> str:
     bare, help_ = startup["python -c pass"][0], startup["etl --help"][0]
     targets = [("`etl --help` within 5x `python -c pass`", f"{help_:.3f} s vs {bare:.3f} s ({help_ / bare:.1f}x)", help_ <= 5 * bare)]
-    targets += [
-        ("real data: `etl validate` under 0.5 s (cold: no cache)", f"{real['validate, cold'][0]:.2f} s", real["validate, cold"][0] < 0.5),
-        ("real data: `etl validate` under 0.5 s (nothing changed)", f"{real['validate, nothing changed'][0]:.2f} s", real["validate, nothing changed"][0] < 0.5),
-        ("real data: `etl build` under 1.5 s (cold: no cache)", f"{real['build, cold'][0]:.2f} s", real["build, cold"][0] < 1.5),
-        ("real data: `etl build` under 1.5 s (nothing changed)", f"{real['build, nothing changed'][0]:.2f} s", real["build, nothing changed"][0] < 1.5),
-    ]
+    for case in ("cold: no cache", "one file changed", "nothing changed"):
+        key = case.split(":")[0]
+        targets += [
+            (f"real data: `etl validate` under 0.5 s ({case})", f"{real[f'validate, {key}'][0]:.2f} s", real[f"validate, {key}"][0] < 0.5),
+            (f"real data: `etl build` under 1.5 s ({case})", f"{real[f'build, {key}'][0]:.2f} s", real[f"build, {key}"][0] < 1.5),
+        ]
     if 100_000 in scales:
         big, ten = scales[100_000], scales.get(10_000)
         floor, cold = big["yaml floor"][0], big["build, cold"]

@@ -51,52 +51,76 @@ def check_fields(frame: Frame, each: bool = True, across: bool = True) -> list[P
     import polars as pl
     import pandera.polars as pa
 
-    schema, kinds = pandera_schema(frame.schema, each, across)
+    schema, rules = pandera_schema(frame.schema, each, across)
     try:
         schema.validate(pl.from_arrow(frame.arrow.select(list(schema.columns))), lazy=True)
     except pa.errors.SchemaErrors as errors:
-        cases = errors.failure_cases.select("column", "check", "check_number", "index").rows()
-        broken = [case for case in cases if case[3] is None]
+        cases = errors.failure_cases.select("column", "check", "index").rows()
+        broken = [case for case in cases if case[2] is None]
         if broken:  # a check that could not run must never pass for one that found nothing
             raise RuntimeError(f"pandera could not run {broken[0][1]} on {frame.name}.{broken[0][0]}")
-        problems = (_problem_of_failure(frame, kinds, *case) for case in cases)
-        return [problem for problem in problems if problem]
+        return [problem for case in cases for problem in _problems_of_failure(frame, rules, *case)]
     return []
 
 
 def pandera_schema(table: TableSchema, each: bool = True, across: bool = True):
     """The pandera schema of a table's checks `each` and `across` (see check_fields), and for each
-    column the kind of each of its checks, in order."""
+    column its value rules, in order: (kind, polars expression of a column -> whether it passes).
+
+    A column's value rules are one pandera check: each check costs a pass over the data, and a value
+    that fails is rare, so which rules it fails is worked out afterwards (`_failed_rules`)."""
     import polars as pl
     import pandera.polars as pa
 
-    columns, kinds = {}, {}
+    columns, rules = {}, {}
     for spec in table.fields:
         constraints = spec.get("constraints", {})
-        checks, names = [], []
-        if each and spec["type"] == "string":
-            checks.append(pa.Check(_plain_text, ignore_na=True))
-            names.append("text")
-        if each and "pattern" in constraints:
-            checks.append(pa.Check.str_matches(anchored_pattern(constraints["pattern"])))
-            names.append("pattern")
-        if each and enum_of(spec):
-            checks.append(pa.Check.isin(enum_of(spec)))
-            names.append("enum")
-        if each and ("minLength" in constraints or "maxLength" in constraints):
-            checks.append(pa.Check.str_length(constraints.get("minLength"), constraints.get("maxLength")))
-            names.append("length")
         unique = across and constraints.get("unique", False)
         if each or unique or (across and spec["name"] in table.primary_key):
+            rules[spec["name"]] = value_rules(spec) if each else []
+            checks = [pa.Check(_passes(rules[spec["name"]]), name="+".join(kind for kind, _ in rules[spec["name"]]), ignore_na=True)]
             columns[spec["name"]] = pa.Column(
                 pl.Boolean if each and spec["type"] == "boolean" else None,
-                checks=checks,
+                checks=checks if rules[spec["name"]] else [],
                 nullable=not (each and constraints.get("required", False)),
                 unique=unique,
             )
-            kinds[spec["name"]] = names
     key = table.primary_key
-    return pa.DataFrameSchema(columns, strict=True, unique=key if across and len(key) > 1 else None), kinds
+    return pa.DataFrameSchema(columns, strict=True, unique=key if across and len(key) > 1 else None), rules
+
+
+def value_rules(spec: dict) -> list[tuple[str, object]]:
+    """A field's rules about each value, from its schema: plain text, pattern, vocabulary, length."""
+    constraints = spec.get("constraints", {})
+    rules = []
+    if spec["type"] == "string":
+        rules.append(("text", lambda column: ~column.str.contains(NOT_PLAIN)))
+    if "pattern" in constraints:
+        pattern = anchored_pattern(constraints["pattern"])
+        rules.append(("pattern", lambda column: column.str.contains(pattern)))
+    if enum_of(spec):
+        rules.append(("enum", lambda column: column.is_in(enum_of(spec))))
+    if "minLength" in constraints or "maxLength" in constraints:
+        shortest, longest = constraints.get("minLength", 0), constraints.get("maxLength", 2**31)
+        rules.append(("length", lambda column: column.str.len_chars().is_between(shortest, longest)))
+    return rules
+
+
+def _passes(rules: list):
+    def check(data):
+        import polars as pl
+
+        column = pl.col(data.key)
+        return data.lazyframe.select(pl.all_horizontal([rule(column) for _, rule in rules]))
+
+    return check
+
+
+def _failed_rules(rules: list, value) -> list[str]:
+    import polars as pl
+
+    value = pl.Series([value], dtype=pl.String)
+    return [kind for kind, rule in rules if not pl.select(rule(pl.lit(value))).item()]
 
 
 CONTROL_CHARACTERS = "[\x00-\x08\x0b-\x1f\x7f]"  # YAML escapes can write these; tab and newline may stay
@@ -104,42 +128,36 @@ CONTROL = re.compile(CONTROL_CHARACTERS)
 NOT_PLAIN = r"^$|^\s|\s$|^[=+\-@]|" + CONTROL_CHARACTERS  # empty, spaced, a spreadsheet formula, or control
 
 
-def _plain_text(data):
-    import polars as pl
-
-    return data.lazyframe.select(~pl.col(data.key).str.contains(NOT_PLAIN))
-
-
-def _problem_of_failure(frame: Frame, kinds: dict, column: str | None, check: str, check_number, index: int) -> Problem | None:
-    """The curator's message for one pandera failure; None when another message already covers it."""
+def _problems_of_failure(frame: Frame, rules: dict, column: str | None, check: str, index: int) -> list[Problem]:
+    """The curator's messages for one pandera failure; none when another message already covers it."""
     where = frame.where(index)
     key = frame.schema.primary_key
     if check == "multiple_fields_uniqueness":  # one message per repeated row, on its first key field
         row = {name: frame.arrow.column(name)[index].as_py() for name in key}
         listed = ", ".join(f"{name} {shown(value)}" for name, value in row.items())
-        return where.problem(key[0], f"repeats the {frame.name} row with {listed}; each may appear once")
+        return [where.problem(key[0], f"repeats the {frame.name} row with {listed}; each may appear once")]
     value = frame.arrow.column(column)[index].as_py()
     spec = frame.schema.field(column)
     if column in where.reported:
-        return None
+        return []
     if check == "not_nullable":
-        return None if spec.get("x-derived") else where.problem(column, "is required but missing or empty")
+        return [] if spec.get("x-derived") else [where.problem(column, "is required but missing or empty")]
     if check == "field_uniqueness":
-        return where.problem(column, f"{shown(value)} is used more than once; {frame.name} ids must be unique ({_elsewhere(frame, column, value, index)})")
-    kind = kinds[column][int(check_number)]
+        return [where.problem(column, f"{shown(value)} is used more than once; {frame.name} ids must be unique ({_elsewhere(frame, column, value, index)})")]
+    return [where.problem(column, message) for kind in _failed_rules(rules[column], value) if (message := _rule_message(kind, spec, value))]
+
+
+def _rule_message(kind: str, spec: dict, value: str) -> str | None:
+    constraints = spec.get("constraints", {})
     if kind == "text":
-        return where.problem(column, _text_message(value, spec.get("constraints", {}).get("required", False)))
+        return _text_message(value, constraints.get("required", False))
     if kind == "pattern":
-        return where.problem(column, f"{shown(value)} {spec.get('x-invalid', 'does not have the required form')}")
+        return f"{shown(value)} {spec.get('x-invalid', 'does not have the required form')}"
     if kind == "enum":
-        return where.problem(column, f"{shown(value)} is not allowed (use one of: {', '.join(enum_of(spec))})")
+        return f"{shown(value)} is not allowed (use one of: {', '.join(enum_of(spec))})"
     if not value:
         return None  # an empty text: the text check says so
-    constraints = spec["constraints"]
-    return where.problem(
-        column,
-        f"is {len(value)} characters long (allowed: {constraints.get('minLength', 0)} to {constraints.get('maxLength', 'any number of')})",
-    )
+    return f"is {len(value)} characters long (allowed: {constraints.get('minLength', 0)} to {constraints.get('maxLength', 'any number of')})"
 
 
 def _text_message(value: str, required: bool) -> str:
