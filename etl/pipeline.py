@@ -36,36 +36,51 @@ def read_schemas(project: Project) -> Schemas:
 def load_dataset(project: Project, inputs: Inputs | None = None, today: dt.date | None = None, use_cache: bool = True) -> Dataset:
     """Read and validate the whole project; raise ProblemError listing every problem found. Without
     `use_cache`, every file is read and the cache is neither used nor written."""
-    from .derived import agreements_287g
-    from .frames import derived_frame, merge, whole
-    from .validate import check_across, check_fields
+    from .validate import check_across
 
     schemas = read_schemas(project)
     inputs = inputs or read_inputs(project)
-    today = today or dt.date.today()
     placement, outside = placement_problems(project, inputs.listing, inputs.record_names)
+    records, frames = current_rows(project, schemas, inputs, outside, today or dt.date.today(), use_cache)
+    problems = placement + [problem for record in records.values() for problem in record.problems]
+    problems += check_across(frames, complete=not placement and all(r.complete for r in records.values()))
+    frames["agreements_287g"], found = derived_table(frames, schemas["agreements_287g"], all(r.typed for r in records.values()))
+    problems += found
+    if problems:
+        raise ProblemError(problems)
+    tables = {name: frames[name] for name in schemas.tables}
+    return Dataset(schemas, tables, inputs.digest({name: record.sha for name, record in records.items()}))
+
+
+def current_rows(project: Project, schemas: Schemas, inputs: Inputs, outside: set[str], today: dt.date, use_cache: bool):
+    """A record of every raw file and the rows of them all, as frames. Only the files that the last
+    snapshot does not hold exactly are read again; the new snapshot is remembered."""
+    from .frames import merge, whole
+
     previous = (use_cache and recall_snapshot(project, inputs.code_key, schemas)) or Snapshot(inputs.code_key, {}, {})
-    kept = {name: record for name, record in previous.files.items() if record.reusable(inputs.digests.get(name), today)}
+    kept = {name: record for name, record in previous.files.items()
+            if name not in outside and record.reusable(inputs.digests.get(name), today)}
     to_read = [name for name in inputs.digests if name not in kept and name not in outside]
     records, fresh = read_files(project, schemas, to_read, today)
     dropped = set(previous.files) - set(kept)
     shards = {name: merge(previous.shards.get(name), dropped, fresh[name]) for name in fresh}
-    frames = {name: whole(schemas[name], shards[name]) for name in fresh}
     records.update(kept)
     if use_cache and (to_read or dropped):
         remember_snapshot(project, Snapshot(inputs.code_key, records, shards))
+    return records, {name: whole(schemas[name], shards[name]) for name in fresh}
 
-    problems = placement + [problem for record in records.values() for problem in record.problems]
-    problems += check_across(frames, complete=not placement and all(r.complete for r in records.values()))
-    derived = schemas["agreements_287g"]
-    frames["agreements_287g"] = derived_frame(derived, [])
-    if all(record.typed for record in records.values()):
-        frames["agreements_287g"] = agreements_287g(frames, derived)
-        problems += check_fields(frames["agreements_287g"])
-    if problems:
-        raise ProblemError(problems)
-    tables = {name: frames[name] for name in schemas.tables}
-    return Dataset(schemas, tables, inputs.digest({name: r.sha for name, r in records.items()}))
+
+def derived_table(frames: dict, table, typed: bool):
+    """`agreements_287g` and its problems; empty while some value could not be typed, since its rows
+    would rest on values that are missing."""
+    from .derived import agreements_287g
+    from .frames import derived_frame
+    from .validate import check_fields
+
+    if not typed:
+        return derived_frame(table, []), []
+    frame = agreements_287g(frames, table)
+    return frame, check_fields(frame)
 
 
 def read_files(project: Project, schemas: Schemas, names: list[str], today: dt.date):
