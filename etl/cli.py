@@ -80,7 +80,8 @@ def cli(ctx, root: Path):
 def validate(ctx, output_format: str):
     """Check every raw record; print each problem as FILE:LINE: FIELD: MESSAGE.
 
-    Exits 0 when the data is valid and 1 when it has problems.
+    Exits 0 when the data is valid and 1 when it has problems. Only the raw files that changed since
+    the last run are read again (.etl-cache/ keeps the rest); the checks across files cover every row.
     """
     from .cache import read_inputs, recall, remember
     from .pipeline import load_dataset
@@ -107,6 +108,7 @@ def build(project: Project, check: bool):
     """Validate raw/ and publish datasets/ (Parquet and CSV) and datapackage.json.
 
     Publishing is atomic: a build that fails, or is killed, leaves the previous outputs as they were.
+    Like validate, it reads again only the raw files that changed; with --check it reads them all.
     """
     from .cache import read_inputs, recall, remember
     from .pipeline import load_dataset

@@ -3,8 +3,8 @@
 Tables take this form once their rows have been checked on their own: the checks across rows and
 tables, the derived tables and publishing all work on whole columns, and the cache keeps frames so
 that a run reads again only the raw files that changed. Three columns follow the published fields:
-the raw file, the row's position in that file, and its `Where` as JSON (decoded only for rows that a
-message must point at).
+the raw file, the row's position among the rows read with it (so a file's rows keep their order), and
+its `Where` as JSON (decoded only for rows that a message must point at).
 """
 
 from __future__ import annotations
@@ -41,9 +41,6 @@ class Frame:
     @cached_property
     def rows(self) -> list[dict]:
         return self.data().to_pylist()
-
-    def column(self, name: str) -> list:
-        return self.arrow.column(name).to_pylist()
 
     def data(self) -> pa.Table:
         """The published columns only, typed and described as the schema says."""

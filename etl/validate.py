@@ -21,7 +21,7 @@ COUNTY_KINDS = ("county", "parish", "independent_city", "consolidated_city_count
 def check_rows(tables: dict[str, Table], frames: dict[str, Frame], today: dt.date) -> list[Problem]:
     """The problems each row has on its own: checked again only when its raw file changes."""
     problems: list[Problem] = []
-    for name, frame in frames.items():
+    for frame in frames.values():
         problems += check_fields(frame, across=False)
     problems += check_paths(tables)
     problems += check_geography(tables["jurisdictions"])
