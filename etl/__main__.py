@@ -1,5 +1,5 @@
 """`python -m etl` runs the `etl` command."""
 
-from .cli import main
+from .launcher import main
 
 main()
