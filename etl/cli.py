@@ -274,7 +274,7 @@ def server():
     While it runs, `etl` hands each command to a fresh fork of it, with the same arguments, folders,
     environment and output: `etl validate` after an edit then takes a fraction of a second. It stops
     after a time without commands, on `etl server stop`, or when the installed code changes. Set
-    ETL_NO_SERVER=1 to run a command without it.
+    ETL_SERVER=off to run commands without it, or ETL_SERVER=require to fail rather than run without it.
     """
 
 

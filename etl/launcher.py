@@ -2,9 +2,11 @@
 running (`etl server start`), and otherwise runs it here.
 
 The resident process has the libraries imported already, which is most of a short run's time. It runs
-the command in a fresh fork of itself with this process's arguments, folder, environment, umask and
-standard input and output, and this process exits with its exit code: only the start-up differs.
-It is used only while it runs the code and Python that are installed now (see `fingerprint`).
+the command in a fresh fork of itself with this process's arguments, folder, environment, umask,
+ignored signals and standard input and output; this process passes signals on and ends as the
+command ends. It is used only while it runs the code and Python installed now with this process's
+start-up settings (`fingerprint`), and only for a caller with its limits, priority and groups
+(`process_settings`); otherwise the command runs here.
 
 This module imports nothing heavy: it runs before every command.
 """
@@ -12,15 +14,18 @@ This module imports nothing heavy: it runs before every command.
 from __future__ import annotations
 
 import os
+import stat
 import sys
 
 SERVER_FOLDER = ".etl-cache"
 SERVER_SOCKET = "server.sock"
-NO_SERVER = "ETL_NO_SERVER"  # set (to anything) to always run here
+MODE = "ETL_SERVER"  # "off": always run here; "require": fail rather than run here; else use it when it runs
 FORWARDED_SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT")
+REPLY_TIMEOUT_SECONDS = 10
 EXIT_INTERNAL = 3
-# Read when Python or a library starts, so a resident process started under other values would differ.
-START_UP_VARIABLES = ("PYTHON", "PANDERA", "POLARS", "ARROW", "PYARROW", "LANG", "LC_", "TZ")
+# Read when Python, the loader or a library starts, so a resident process started under other values differs.
+START_UP_VARIABLES = ("PYTHON", "PANDERA", "POLARS", "ARROW", "PYARROW", "LANG", "LC_", "TZ", "LD_", "DYLD_",
+                      "MALLOC", "FAKETIME")
 
 
 def main() -> None:
@@ -33,37 +38,17 @@ def main() -> None:
 
 
 def hand_off(argv: list[str]) -> int | None:
-    """Run the command in the project's resident process and return its exit code; None when there
-    is no resident process to use (the command has not started)."""
+    """Run the command in the project's resident process and return its exit code; None when it
+    should run here (no resident process could start it)."""
+    mode = os.environ.get(MODE, "")
     root, command = root_and_command(argv[1:])
-    if os.environ.get(NO_SERVER) or command in (None, "server") or not _standard_streams_open():
+    if mode == "off" or command in (None, "server"):
         return None
-    folder = os.path.join(root, SERVER_FOLDER)
-    if not os.path.exists(os.path.join(folder, SERVER_SOCKET)):
-        return None
-    try:
-        request = {"argv": argv, "cwd": os.getcwd(), "env": dict(os.environ), "umask": _umask(),
-                   "fingerprint": fingerprint()}
-        connection = connect(folder)
-    except OSError:  # not running any more (a socket left behind), or the folder went away
-        return None
-    signals = _SignalForwarder()
-    with connection:
-        try:
-            send(connection, request, fds=[0, 1, 2])
-            replies = connection.makefile("r", encoding="utf-8")
-            first = replies.readline().split()
-        except OSError:
-            first = []
-        if first[:1] != ["pid"]:  # "stale": it runs other code than is installed now, and has stopped
-            return signals.give_up()
-        signals.forward_to(int(first[1]))
-        last = replies.readline().split()
-    if last[:1] != ["exit"]:
-        print("etl: internal error: the resident process ended the command without an exit code "
-              "(stop it with `etl server stop`, or set ETL_NO_SERVER=1)", file=sys.stderr)
+    code = _run_in_server(os.path.join(root, SERVER_FOLDER), argv)
+    if code is None and mode == "require":
+        print(f"etl: no resident process could run this command ({MODE}=require; see `etl server status`)", file=sys.stderr)
         return EXIT_INTERNAL
-    return int(last[1])
+    return code
 
 
 def root_and_command(arguments: list[str]) -> tuple[str, str | None]:
@@ -82,10 +67,46 @@ def root_and_command(arguments: list[str]) -> tuple[str, str | None]:
     return root, None
 
 
+def _run_in_server(folder: str, argv: list[str]) -> int | None:
+    if not (_standard_streams_open() and _owned_socket(folder)):
+        return None
+    try:
+        request = {"argv": argv, "cwd": os.getcwd(), "env": dict(os.environ), "umask": _umask(),
+                   "fingerprint": fingerprint(), "settings": process_settings()}
+        connection = connect(folder)
+    except OSError:  # not running any more (a socket left behind), or the folder went away
+        return None
+    signals = _SignalForwarder()
+    request["ignored"] = signals.ignored
+    with connection:
+        try:
+            if peer_uid(connection) not in (None, os.getuid()):
+                return signals.give_up()
+            send(connection, request, fds=[0, 1, 2])
+            connection.settimeout(REPLY_TIMEOUT_SECONDS)
+            replies = connection.makefile("rb")
+            first = replies.readline().split()
+            if first[:1] != [b"pid"]:  # it runs other code or settings ("stale", "differs"), or failed
+                return signals.give_up()
+            connection.sendall(b"go\n")  # only now does the command start: a caller that gave up never runs it twice
+            connection.settimeout(None)
+            signals.forward_to(int(first[1]))
+            last = replies.readline().split()
+        except (OSError, ValueError):
+            if signals.pid is None:
+                return signals.give_up()
+            last = []
+    if last[:1] == [b"exit"]:
+        return int(last[1])
+    return signals.ended_without_exit_code()
+
+
 def fingerprint(package: str = os.path.dirname(os.path.abspath(__file__))) -> str:
     """What the resident process must share with this one to run a command as this one would: the
-    Python, the package's source files, the installed libraries' folders and start-up variables."""
-    parts = [sys.executable, sys.version]
+    Python and its flags, the package's source files, the installed libraries' folders and start-up
+    variables."""
+    parts = [sys.executable, sys.version, repr(sys.flags), repr(sys.warnoptions), repr(sys._xoptions),
+             f"unbuffered: {getattr(sys.__stdout__, 'write_through', None)}"]  # -u is not among sys.flags
     for folder, subfolders, files in os.walk(package):
         subfolders.sort()
         for name in sorted(files):
@@ -99,6 +120,23 @@ def fingerprint(package: str = os.path.dirname(os.path.abspath(__file__))) -> st
             parts.append(f"{entry} -")
     parts += [f"{name}={value}" for name, value in sorted(os.environ.items()) if name.startswith(START_UP_VARIABLES)]
     return "\n".join(parts)
+
+
+def process_settings() -> str:
+    """What a fork of the resident process would not share with this process: its resource limits,
+    priority, CPU affinity, groups and control groups."""
+    import resource
+
+    parts = [[resource.getrlimit(getattr(resource, name)) for name in sorted(dir(resource)) if name.startswith("RLIMIT_")],
+             os.getpriority(os.PRIO_PROCESS, 0), os.getgid(), os.getegid(), sorted(os.getgroups())]
+    if hasattr(os, "sched_getaffinity"):
+        parts.append(sorted(os.sched_getaffinity(0)))
+    try:
+        with open("/proc/self/cgroup") as cgroups:
+            parts.append(cgroups.read())
+    except OSError:
+        pass
+    return repr(parts)
 
 
 def connect(folder: str):
@@ -120,6 +158,17 @@ def connect(folder: str):
     return connection
 
 
+def peer_uid(connection) -> int | None:
+    """The user id of the process at the other end (None where the system does not say)."""
+    import socket
+    import struct
+
+    if not hasattr(socket, "SO_PEERCRED"):
+        return None
+    credentials = connection.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("iII"))
+    return struct.unpack("iII", credentials)[1]
+
+
 def send(connection, message: dict, fds: list[int] = ()) -> None:
     """One request: its length, then its JSON, with the file descriptors attached."""
     import json
@@ -134,39 +183,85 @@ def send(connection, message: dict, fds: list[int] = ()) -> None:
 
 class _SignalForwarder:
     """Ctrl-C and the like reach this process; the command runs in another. Signals that come before
-    that process is known are kept and sent when it is."""
+    that process is known are kept; signals this process ignores stay ignored there too."""
 
     def __init__(self):
         import signal
 
-        self.pid, self.pending = None, []
-        self.numbers = [getattr(signal, name) for name in FORWARDED_SIGNALS]
-        self.previous = {number: signal.signal(number, self._received) for number in self.numbers}
+        self.pid, self.pending, self.last = None, [], None
+        numbers = [getattr(signal, name) for name in FORWARDED_SIGNALS]
+        self.ignored = [number for number in numbers if signal.getsignal(number) is signal.SIG_IGN]
+        self.previous = {number: signal.signal(number, self._received) for number in numbers if number not in self.ignored}
+        if signal.getsignal(signal.SIGTSTP) is signal.SIG_DFL:
+            self.previous[signal.SIGTSTP] = signal.signal(signal.SIGTSTP, self._suspend)
 
     def _received(self, number, _frame):
+        self.last = number
         if self.pid is None:
             self.pending.append(number)
-            return
-        try:
-            os.kill(self.pid, number)
-        except ProcessLookupError:
-            pass
+        else:
+            _send_signal(self.pid, number)
+
+    def _suspend(self, number, _frame):
+        """Ctrl-Z: stop the command, then this process; when this one continues, so does the command."""
+        import signal
+
+        if self.pid is not None:
+            _send_signal(self.pid, signal.SIGSTOP)
+        signal.signal(number, signal.SIG_DFL)
+        os.kill(os.getpid(), number)  # stops here until continued
+        signal.signal(number, self._suspend)
+        if self.pid is not None:
+            _send_signal(self.pid, signal.SIGCONT)
 
     def forward_to(self, pid: int) -> None:
         self.pid = pid
         for number in self.pending:
-            self._received(number, None)
+            _send_signal(pid, number)
 
     def give_up(self) -> int | None:
-        """No command was started: run it here, unless the caller asked to stop meanwhile."""
+        """No command was started: run it here, unless a signal asked this process to end meanwhile."""
         import signal
 
         for number, handler in self.previous.items():
             signal.signal(number, handler)
-        if self.pending:
-            print("etl: interrupted", file=sys.stderr)
-            return 128 + self.pending[0]
-        return None
+        return _end_by(self.pending[0]) if self.pending else None
+
+    def ended_without_exit_code(self) -> int:
+        """The command's process ended without saying how: killed, most likely by the signal this
+        process passed on, by which this process then ends too."""
+        if self.last is not None:
+            return _end_by(self.last)
+        print("etl: internal error: the resident process ended the command without an exit code "
+              f"(stop it with `etl server stop`, or set {MODE}=off)", file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+def _send_signal(pid: int, number: int) -> None:
+    try:
+        os.kill(pid, number)
+    except ProcessLookupError:
+        pass
+
+
+def _end_by(number: int) -> int:
+    import signal
+
+    sys.stdout.flush()
+    signal.signal(number, signal.SIG_DFL)
+    os.kill(os.getpid(), number)
+    return 128 + number  # only if the signal is blocked
+
+
+def _owned_socket(folder: str) -> bool:
+    """Whether `folder` holds a socket, and both belong to this user (never to someone who could
+    listen in on the commands' input and output)."""
+    try:
+        folder_status, socket_status = os.lstat(folder), os.lstat(os.path.join(folder, SERVER_SOCKET))
+    except OSError:
+        return False
+    return (stat.S_ISDIR(folder_status.st_mode) and stat.S_ISSOCK(socket_status.st_mode)
+            and folder_status.st_uid == socket_status.st_uid == os.getuid())
 
 
 def _standard_streams_open() -> bool:
