@@ -25,6 +25,7 @@ from conftest import REPO, make_project, write
 pytestmark = pytest.mark.skipif(not (hasattr(os, "fork") and hasattr(socket, "AF_UNIX")),
                                 reason="the resident process needs fork and Unix sockets")
 
+IDLE = ("--idle-minutes", "10")  # a resident process left by a failing test goes away by itself
 ALONE = {launcher.MODE: "off"}
 SERVED = {launcher.MODE: "require"}  # fail, rather than run on its own, when the resident process cannot run it
 
@@ -75,7 +76,7 @@ def wait_until(condition, seconds: float = 20) -> bool:
 @pytest.fixture
 def served(tmp_path):
     root = make_project(tmp_path / "served")
-    started = etl(root, "server", "start", "--idle-minutes", "10")
+    started = etl(root, "server", "start", *IDLE)
     assert started.returncode == 0, started.stderr
     pid = status(root)["pid"]
     yield root
@@ -205,7 +206,7 @@ def test_signals_reach_the_command(big):
     """Ctrl-C in the caller's terminal interrupts the command the resident process runs for it, which
     ends as on its own: the message and exit code 130. A SIGTERM ends both, as it ends `etl` on its
     own. Nothing is published either way."""
-    assert etl(big, "server", "start").returncode == 0
+    assert etl(big, "server", "start", *IDLE).returncode == 0
     try:
         assert interrupted_build(big, signal.SIGINT) == (130, "", "etl: interrupted; published outputs are unchanged\n")
         assert interrupted_build(big, signal.SIGTERM) == (-signal.SIGTERM, "", "")
@@ -216,7 +217,7 @@ def test_signals_reach_the_command(big):
 
 
 def test_a_caller_that_is_killed_takes_its_command_with_it(big):
-    assert etl(big, "server", "start").returncode == 0
+    assert etl(big, "server", "start", *IDLE).returncode == 0
     try:
         assert interrupted_build(big, signal.SIGKILL)[0] == -signal.SIGKILL
         time.sleep(3)  # longer than the build would take
@@ -230,7 +231,7 @@ def test_stop_status_and_a_second_start(served):
     assert second.returncode == 1 and "already running" in second.stderr
     pid = status(served)["pid"]
     assert etl(served, "server", "stop").stdout == f"stopped resident process {pid}\n"
-    assert etl(served, "server", "start").returncode == 0  # at once: stop returns when it has ended
+    assert etl(served, "server", "start", *IDLE).returncode == 0  # at once: stop returns when it has ended
     assert etl(served, "server", "stop").returncode == 0
     assert etl(served, "server", "status").stdout == "no resident process for this project\n"
     assert etl(served, "server", "stop").stdout == "no resident process for this project\n"
@@ -243,7 +244,7 @@ def test_a_killed_resident_process_is_passed_over_and_can_be_replaced(served):
     assert (served / ".etl-cache/server.sock").exists()  # left behind
     alone = etl(served, "validate")
     assert alone.returncode == 0 and alone.stdout.startswith("valid:"), alone.stderr
-    assert etl(served, "server", "start").returncode == 0
+    assert etl(served, "server", "start", *IDLE).returncode == 0
     assert etl(served, "validate", env=SERVED).returncode == 0
 
 
@@ -275,7 +276,7 @@ def test_a_long_project_path_is_served(tmp_path):
     deep = tmp_path.joinpath(*["a-rather-long-folder-name"] * 6)
     root = make_project(deep)
     assert len(str(root / ".etl-cache/server.sock")) > 108  # longer than a socket address may be
-    assert etl(root, "server", "start").returncode == 0
+    assert etl(root, "server", "start", *IDLE).returncode == 0
     try:
         write(root / "raw/sources/extra.yaml", "source_id: extra\n")
         with_server, without = both_ways(root, root, "validate")
