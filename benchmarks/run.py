@@ -148,6 +148,10 @@ def scale(actions: int, folder: Path, repeat: int) -> dict[str, tuple[float, int
     change = touch_one_file(root)
     results["build, one file changed"] = measure(build, repeat, before=change)
     results["validate, one file changed"] = measure(ETL + ["--root", str(root), "validate"], repeat, before=change)
+    subprocess.run(ETL + ["--root", str(root), "server", "start"], check=True, stdout=subprocess.DEVNULL)
+    results["build, one file changed, with etl server"] = measure(build, repeat, before=change)
+    results["validate, one file changed, with etl server"] = measure(ETL + ["--root", str(root), "validate"], repeat, before=change)
+    subprocess.run(ETL + ["--root", str(root), "server", "stop"], check=True, stdout=subprocess.DEVNULL)
     results["frictionless validate"] = measure([FRICTIONLESS, "validate", str(root / "datapackage.json")], 1)
     return results
 
@@ -207,8 +211,9 @@ def report(context: dict, startup: dict, real: dict, scales: dict) -> str:
             ("100k: cold build under 30 s", f"{cold[0]:.1f} s", cold[0] < 30),
             ("100k: cold build peak memory under 1.5 GB", f"{cold[1]} MB", cold[1] < 1536),
             ("100k: rebuild with nothing changed under 2 s", f"{big['build, nothing changed'][0]:.2f} s", big["build, nothing changed"][0] < 2),
-            ("100k: build after one file changed under 3 s", f"{big['build, one file changed'][0]:.1f} s", big["build, one file changed"][0] < 3),
-            ("100k: validate after one file changed under 1.5 s", f"{big['validate, one file changed'][0]:.1f} s", big["validate, one file changed"][0] < 1.5),
+            *[(f"100k: {command} after one file changed under {limit} s",
+               f"{big[f'{command}, one file changed, with etl server'][0]:.2f} s with `etl server`; {big[f'{command}, one file changed'][0]:.2f} s without",
+               big[f"{command}, one file changed, with etl server"][0] < limit) for command, limit in (("build", 3), ("validate", 1.5))],
         ]
         if ten:
             ratio = cold[0] / ten["build, cold"][0]
@@ -217,12 +222,13 @@ def report(context: dict, startup: dict, real: dict, scales: dict) -> str:
         "# Benchmarks", "",
         "Written by `benchmarks/run.py` (do not edit by hand). Times are medians of repeated runs of a fresh",
         "process; memory is the peak resident set of the process. Synthetic projects come from",
-        "`benchmarks/generate.py`, and are measured without a resident process.", "",
+        "`benchmarks/generate.py`.", "",
         f"Measured on: {context['machine']}, at commit {context['commit']}.", "",
         "## Targets", "",
-        "On the real data, the targets are measured as a curator works: `etl validate` or `etl build` after",
-        "editing a file (or again with nothing changed), with the project's resident process (`etl server",
-        "start`, once), which keeps the libraries imported; the time without it is shown beside.",
+        "A curator's runs (`etl validate` or `etl build` after editing a file, or again with nothing changed",
+        "on the real data) are measured as a curator works: with the project's resident process (`etl server",
+        "start`, once), which keeps the libraries imported; the time without it is shown beside. Cold builds",
+        "are measured without it.",
         "", "| target | measured | met |", "|---|---|---|",
         *[f"| {name} | {value} | {'yes' if ok else '**no**'} |" for name, value, ok in targets], "",
         "Not a target, shown because it is the slowest case on the real data: with no cache at all (the",
