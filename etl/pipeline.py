@@ -58,7 +58,7 @@ def load_dataset(project: Project, inputs: Inputs | None = None, today: dt.date 
 @contextmanager
 def _without_cycle_collection():
     """Reading raw files makes millions of small objects and no reference cycles, and Python's cycle
-    collector would go over the growing heap again and again: a quarter of a cold run."""
+    collector would go over the growing heap again and again: a fifth of a cold build."""
     enabled = gc.isenabled()
     gc.disable()
     try:

@@ -68,7 +68,7 @@ class Server:
 def start(project: Project, idle_minutes: float) -> int:
     """Start the project's resident process in the background; return its process id once it is
     ready for commands."""
-    folder = str(project.root / launcher.SERVER_FOLDER)
+    folder = _folder(project)
     os.makedirs(folder, mode=0o700, exist_ok=True)
     ready_read, ready_write = os.pipe()
     pid = os.fork()
@@ -89,7 +89,7 @@ def start(project: Project, idle_minutes: float) -> int:
 def ask(project: Project, question: str) -> dict | None:
     """The resident process's answer to "status" or "stop", or None when none is running. After
     "stop", returns once it has ended."""
-    folder = str(project.root / launcher.SERVER_FOLDER)
+    folder = _folder(project)
     try:
         connection = launcher.connect(folder)
     except OSError:
@@ -100,6 +100,10 @@ def ask(project: Project, question: str) -> dict | None:
     if question == "stop" and line:
         _wait_until_unlocked(os.path.join(folder, LOCK))
     return json.loads(line) if line else None
+
+
+def _folder(project: Project) -> str:
+    return str(project.root / launcher.SERVER_FOLDER)
 
 
 def _wait_until_unlocked(path: str) -> None:
