@@ -24,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -92,23 +93,36 @@ def real_data(folder: Path, repeat: int) -> tuple[dict[str, tuple[float, int]], 
     for part in ("raw", "schemas", "datasets"):
         shutil.copytree(REPO / part, root / part)
     shutil.copy(REPO / "datapackage.json", root)
-    validate, build = ETL + ["--root", str(root), "validate"], ETL + ["--root", str(root), "build"]
     change = append_to_one_file(root / "raw/jurisdictions/va/fairfax-county.yaml")
     results = {"yaml floor": measure(yaml_floor(root), repeat)}
-    for way in ("alone", "with etl server"):
-        if way != "alone":
-            subprocess.run(ETL + ["--root", str(root), "server", "start"], check=True, stdout=subprocess.DEVNULL)
-        results.update({
-            f"validate, cold, {way}": measure(validate, repeat, before=clear_cache(root)),
-            f"validate, nothing changed, {way}": measure(validate, repeat),
-            f"validate, one file changed, {way}": measure(validate, repeat, before=change),
-            f"build, cold, {way}": measure(build, repeat, before=clear_cache(root)),
-            f"build, nothing changed, {way}": measure(build, repeat),
-            f"build, one file changed, {way}": measure(build, repeat, before=change),
-        })
-    server_memory = resident_peak_memory(root)
-    subprocess.run(ETL + ["--root", str(root), "server", "stop"], check=True, stdout=subprocess.DEVNULL)
+    results.update(curator_runs(root, repeat, change, "alone"))
+    with resident_process(root):
+        results.update(curator_runs(root, repeat, change, "with etl server"))
+        server_memory = resident_peak_memory(root)
     return results, server_memory
+
+
+def curator_runs(root: Path, repeat: int, change, way: str) -> dict[str, tuple[float, int]]:
+    validate, build = ETL + ["--root", str(root), "validate"], ETL + ["--root", str(root), "build"]
+    return {
+        f"validate, cold, {way}": measure(validate, repeat, before=clear_cache(root)),
+        f"validate, nothing changed, {way}": measure(validate, repeat),
+        f"validate, one file changed, {way}": measure(validate, repeat, before=change),
+        f"build, cold, {way}": measure(build, repeat, before=clear_cache(root)),
+        f"build, nothing changed, {way}": measure(build, repeat),
+        f"build, one file changed, {way}": measure(build, repeat, before=change),
+    }
+
+
+@contextmanager
+def resident_process(root: Path):
+    """The project's resident process (`etl server start`) while the block runs; stopped after it,
+    whatever happens."""
+    subprocess.run(ETL + ["--root", str(root), "server", "start"], check=True, stdout=subprocess.DEVNULL)
+    try:
+        yield
+    finally:
+        subprocess.run(ETL + ["--root", str(root), "server", "stop"], check=True, stdout=subprocess.DEVNULL)
 
 
 def resident_peak_memory(root: Path) -> int:
@@ -148,10 +162,9 @@ def scale(actions: int, folder: Path, repeat: int) -> dict[str, tuple[float, int
     change = touch_one_file(root)
     results["build, one file changed"] = measure(build, repeat, before=change)
     results["validate, one file changed"] = measure(ETL + ["--root", str(root), "validate"], repeat, before=change)
-    subprocess.run(ETL + ["--root", str(root), "server", "start"], check=True, stdout=subprocess.DEVNULL)
-    results["build, one file changed, with etl server"] = measure(build, repeat, before=change)
-    results["validate, one file changed, with etl server"] = measure(ETL + ["--root", str(root), "validate"], repeat, before=change)
-    subprocess.run(ETL + ["--root", str(root), "server", "stop"], check=True, stdout=subprocess.DEVNULL)
+    with resident_process(root):
+        results["build, one file changed, with etl server"] = measure(build, repeat, before=change)
+        results["validate, one file changed, with etl server"] = measure(ETL + ["--root", str(root), "validate"], repeat, before=change)
     results["frictionless validate"] = measure([FRICTIONLESS, "validate", str(root / "datapackage.json")], 1)
     return results
 
