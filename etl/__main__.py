@@ -1,5 +1,5 @@
 """`python -m etl` runs the `etl` command."""
 
-from .launcher import main
+from .cli import main
 
 main()

@@ -1,7 +1,7 @@
 """Remembers what earlier runs found, so that a run reads again only the raw files that changed.
 
 Everything lives in `.etl-cache/` in the project (not committed; deleting it is always safe):
-- `digests.arrow`: each raw file's SHA-256 with the size, times, inode and device it had when it was
+- `digests.json`: each raw file's SHA-256 with the size, times, inode and device it had when it was
   hashed; a file whose status is unchanged is not read again to learn its digest (as git does; see
   `_hash_or_recall` for why that is safe). `etl build --check` hashes every file regardless.
 - `valid.json` and `published.json`: the inputs digest of the last clean validation and of the last
@@ -28,20 +28,20 @@ import json
 import os
 import secrets
 import stat
-import tempfile
 import time
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
+from . import checkpoints
+from .files import write_atomically
 from .problems import Problem
-from .project import Project
+from .project import SCHEMAS, Project
 
-CACHE_DIR = ".etl-cache"
 LIBRARIES = ("addfips", "pandera", "polars", "pyarrow", "pyyaml")
 POINTER = "snapshot.json"
-MEMO = "digests.arrow"  # raw file -> SHA-256, with the file's status when it was hashed
-MEMO_COLUMNS = ("name", "size", "mtime_ns", "ctime_ns", "inode", "device", "sha")
+MEMO = "digests.json"  # raw file -> SHA-256, with the file's status when it was hashed (JSON: no Arrow to import)
 RACY_NS = 2_000_000_000
 
 
@@ -103,24 +103,17 @@ def _hash_or_recall(path: str, known: tuple | None) -> tuple[str | None, tuple |
 
 
 def _recall_memo(project: Project) -> dict[str, tuple]:
-    import pyarrow as pa
-
     try:
-        columns = _read_arrow(project.root / CACHE_DIR / MEMO).to_pydict()
-        return {name: tuple(entry) for name, *entry in zip(*(columns[c] for c in MEMO_COLUMNS))}
-    except (OSError, KeyError, pa.ArrowException):
+        memo = json.loads((project.cache / MEMO).read_text("utf-8"))
+        return {name: tuple(entry) for name, entry in memo.items() if isinstance(entry, list) and len(entry) == 6}
+    except (OSError, ValueError, AttributeError):
         return {}
 
 
 def _remember_memo(project: Project, memo: dict[str, tuple]) -> None:
-    import pyarrow as pa
-
-    names = sorted(memo)
-    types = [pa.string()] + [pa.int64()] * 5 + [pa.string()]
-    columns = [names] + [[memo[name][i] for name in names] for i in range(6)]
     try:
-        _write_arrow(project.root / CACHE_DIR / MEMO, pa.table(dict(zip(MEMO_COLUMNS, [pa.array(c, t) for c, t in zip(columns, types)]))))
-    except (OSError, pa.ArrowException):
+        write_atomically(project.cache / MEMO, json.dumps({name: list(memo[name]) for name in sorted(memo)}).encode())
+    except OSError:
         pass
 
 
@@ -151,7 +144,7 @@ def code_key(project: Project) -> str:
         _add(digest, path.relative_to(package).as_posix(), path.read_bytes())
     for library in LIBRARIES:
         _add(digest, library, metadata.version(library).encode())
-    for path in sorted(project.schemas.glob("*.json")):
+    for path in sorted((project.root / SCHEMAS).glob("*.json")):
         _add(digest, path.name, path.read_bytes())
     return digest.hexdigest()
 
@@ -164,7 +157,7 @@ def _add(digest, name: str, blob: bytes) -> None:
 
 def recall(project: Project, what: str) -> dict | None:
     try:
-        return json.loads((project.root / CACHE_DIR / f"{what}.json").read_text("utf-8"))
+        return json.loads((project.cache / f"{what}.json").read_text("utf-8"))
     except (OSError, ValueError):
         return None
 
@@ -172,7 +165,7 @@ def recall(project: Project, what: str) -> dict | None:
 def remember(project: Project, what: str, record: dict) -> None:
     """Best effort: a cache that cannot be written only costs time later."""
     try:
-        _write(project.root / CACHE_DIR / f"{what}.json", lambda stream: stream.write(json.dumps(record).encode()))
+        write_atomically(project.cache / f"{what}.json", json.dumps(record).encode())
     except OSError:
         pass
 
@@ -213,7 +206,7 @@ def recall_snapshot(project: Project, key: str, schemas) -> Snapshot | None:
 
     from .frames import SHARDS, Shard, frame_schema
 
-    folder = project.root / CACHE_DIR
+    folder = project.cache
     try:
         pointer = json.loads((folder / POINTER).read_text("utf-8"))
         if pointer["code_key"] != key:
@@ -239,7 +232,7 @@ def remember_snapshot(project: Project, snapshot: Snapshot) -> None:
     in one rename, then delete what no longer belongs to it. Best effort, as `remember`."""
     import pyarrow as pa
 
-    folder = project.root / CACHE_DIR
+    folder = project.cache
     token = secrets.token_hex(8)
     names = sorted(snapshot.files)
     records = [snapshot.files[name] for name in names]
@@ -261,10 +254,11 @@ def remember_snapshot(project: Project, snapshot: Snapshot) -> None:
                     shard.stored = f"frame-{name}-{number}-{token}.arrow"
                     _write_arrow(folder / shard.stored, shard.arrow)
             pointer["shards"][name] = [shard.stored for shard in shards]
-        _write(folder / POINTER, lambda stream: stream.write(json.dumps(pointer).encode()))
+        checkpoints.reached("cache.written")
+        write_atomically(folder / POINTER, json.dumps(pointer).encode())
         kept = {pointer["files"], pointer["problems"], *(file for stored in pointer["shards"].values() for file in stored)}
         for path in folder.glob("*.arrow"):
-            if path.name not in kept and path.name != MEMO:
+            if path.name not in kept:
                 path.unlink(missing_ok=True)
     except (OSError, pa.ArrowException):
         pass
@@ -277,26 +271,11 @@ def _read_arrow(path: Path):
         return pa.ipc.open_file(source).read_all()
 
 
-def _write_arrow(path: Path, table) -> None:
+def _write_arrow(path: Path, table: Any) -> None:
     import pyarrow as pa
 
     def write(stream):
         with pa.ipc.new_file(stream, table.schema) as writer:
             writer.write_table(table)
 
-    _write(path, write)
-
-
-def _write(path: Path, write) -> None:
-    """Call `write` with a binary stream on a temporary file, then rename it over `path`."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            write(stream)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
+    write_atomically(path, write)

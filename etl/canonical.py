@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import yaml
 
-from .schema import Schemas
+from .schema import Nested, Schemas
 
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"
 
@@ -34,7 +34,7 @@ _CanonicalDumper.add_representer(str, _represent_text)
 def ordered(schemas: Schemas, table: str, record: dict) -> dict:
     """The record with its keys in canonical order, nested records ordered too, empty values dropped."""
     result = {}
-    children = {child.raw["key"]: child.name for child in schemas.children[table]}
+    children = {child.layout.key: child.name for child in schemas.children[table] if isinstance(child.layout, Nested)}
     for key in schemas.raw_keys(table):
         value = record.get(key)
         if value is None or value == []:

@@ -1,4 +1,5 @@
-"""The `etl` command: options, calls into the library, printing and exit codes. No logic of its own.
+"""The `etl` command: options, a call into the library (`etl.api`), printing and exit codes. No logic
+of its own; nothing heavy is imported until a command needs it.
 
 Exit codes: 0 success; 1 the data has problems (or outputs are stale); 2 usage error; 3 an internal error.
 """
@@ -11,7 +12,8 @@ from pathlib import Path
 
 import click
 
-from .problems import ProblemError, as_json, as_text
+from . import api
+from .problems import CommandError, ProblemError, as_json, as_text
 from .project import Project
 
 EXIT_PROBLEMS, EXIT_USAGE, EXIT_INTERNAL = 1, 2, 3
@@ -20,12 +22,14 @@ EXIT_PROBLEMS, EXIT_USAGE, EXIT_INTERNAL = 1, 2, 3
 class _Group(click.Group):
     """Turns curators' problems into messages with an exit code, and never shows a traceback."""
 
-    def invoke(self, ctx):
+    def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
         except ProblemError as error:
             _report(error, ctx)
             ctx.exit(EXIT_PROBLEMS)
+        except CommandError as error:
+            raise click.ClickException(str(error)) from None
         except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
             raise
         except BrokenPipeError:  # the reader went away (`etl show x | head`): end quietly, as cat does
@@ -34,7 +38,7 @@ class _Group(click.Group):
         except KeyboardInterrupt:
             click.echo("etl: interrupted; published outputs are unchanged", err=True)
             ctx.exit(130)
-        except Exception as error:  # noqa: BLE001 - the last line of defence against tracebacks
+        except Exception as error:  # the last line of defence against tracebacks
             if os.environ.get("ETL_DEBUG"):
                 raise
             click.echo(f"etl: internal error: {type(error).__name__}: {error} (set ETL_DEBUG=1 to see where)", err=True)
@@ -49,7 +53,7 @@ def _silence_stdout() -> None:
         pass
 
 
-def _report(error: ProblemError, ctx) -> None:
+def _report(error: ProblemError, ctx: click.Context) -> None:
     if ctx.meta.get("format") == "json":
         click.echo(as_json(error.problems))
     else:
@@ -58,12 +62,16 @@ def _report(error: ProblemError, ctx) -> None:
     click.echo(f"{len(error.problems)} problem(s) in {files} file(s)", err=True)
 
 
+def _counts(counts: dict[str, int]) -> str:
+    return ", ".join(f"{count} {name}" for name, count in counts.items())
+
+
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=".", show_default=True,
               help="The project folder (holding raw/, schemas/, datasets/).")
 @click.version_option(package_name="us-ice-cooperation-etl")
 @click.pass_context
-def cli(ctx, root: Path):
+def cli(ctx: click.Context, root: Path):
     """Build, check and publish the dataset of US local government actions on cooperation with ICE.
 
     Data flows one way: raw/ (hand-curated YAML) -> tables -> validation -> datasets/ and datapackage.json.
@@ -77,28 +85,15 @@ def cli(ctx, root: Path):
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="How to print problems.")
 @click.pass_context
-def validate(ctx, output_format: str):
+def validate(ctx: click.Context, output_format: str):
     """Check every raw record; print each problem as FILE:LINE: FIELD: MESSAGE.
 
     Exits 0 when the data is valid and 1 when it has problems. Only the raw files that changed since
     the last run are read again (.etl-cache/ keeps the rest); the checks across files cover every row.
     """
-    from .cache import read_inputs, recall, remember
-    from .pipeline import load_dataset
-
     ctx.meta["format"] = output_format
-    inputs = read_inputs(ctx.obj)
-    known = recall(ctx.obj, "valid")
-    if known and known.get("inputs") == inputs.digest():
-        counts = known["counts"]  # these exact inputs were validated before
-    else:
-        dataset = load_dataset(ctx.obj, inputs)
-        counts = {name: len(table) for name, table in dataset.tables.items()}
-        remember(ctx.obj, "valid", {"inputs": dataset.digest, "counts": counts})
-    if output_format == "json":
-        click.echo(as_json([]))
-    else:
-        click.echo("valid: " + ", ".join(f"{count} {name}" for name, count in counts.items()))
+    counts = api.validate(ctx.obj)
+    click.echo(as_json([]) if output_format == "json" else "valid: " + _counts(counts))
 
 
 @cli.command()
@@ -110,31 +105,18 @@ def build(project: Project, check: bool):
     Publishing is atomic: a build that fails, or is killed, leaves the previous outputs as they were.
     Like validate, it reads again only the raw files that changed; with --check it reads them all.
     """
-    from .cache import read_inputs, recall, remember
-    from .pipeline import load_dataset
-    from .publish import PublishError, exclusive, outputs_intact, publish, render, stale_files
-
-    inputs = read_inputs(project, trust_stat=not check)
-    known = recall(project, "published")
-    if not check and known and known.get("inputs") == inputs.digest() and outputs_intact(project):
-        click.echo("outputs are current: nothing in raw/, schemas/ or the code changed since they were published")
-        return
-    dataset = load_dataset(project, inputs, use_cache=not check)
-    files = render(dataset.tables, dataset.schemas)
     if check:
-        stale = stale_files(project, files)
+        stale, compared = api.stale_outputs(project)
         if stale:
             click.echo("stale outputs (run `etl build` and commit them):\n" + "\n".join(f"  {path}" for path in stale), err=True)
             sys.exit(EXIT_PROBLEMS)
-        click.echo(f"outputs are current ({len(files)} files)")
+        click.echo(f"outputs are current ({compared} files)")
         return
-    try:
-        with exclusive(project):
-            publish(project, files)
-    except PublishError as error:
-        raise click.ClickException(str(error)) from None
-    remember(project, "published", {"inputs": dataset.digest})
-    click.echo(f"published {len(files)} files: " + ", ".join(f"{len(t)} {n}" for n, t in dataset.tables.items()))
+    built = api.build(project)
+    if built.current:
+        click.echo("outputs are current: nothing in raw/, schemas/ or the code changed since they were published")
+    else:
+        click.echo(f"published {built.files} files: {_counts(built.counts)}")
 
 
 @cli.command()
@@ -146,9 +128,7 @@ def fmt(project: Project, check: bool, files: tuple[Path, ...]):
 
     With no FILES, every raw file. Comments are not kept: put what readers need in `notes`.
     """
-    from .rawfiles import canonicalize
-
-    changed = canonicalize(project, [Path(f).resolve() for f in files] or None, write=not check)
+    changed = api.fmt(project, [Path(f).resolve() for f in files] or None, write=not check)
     verb = "not canonical" if check else "reformatted"
     for name in changed:
         click.echo(f"{verb}: {name}")
@@ -169,9 +149,7 @@ def new():
 @click.pass_obj
 def new_jurisdiction(project: Project, state: str, name: str, kind: str):
     """Write raw/jurisdictions/<state>/<slug>.yaml for a new jurisdiction."""
-    from .rawfiles import add_jurisdiction
-
-    click.echo(add_jurisdiction(project, state, name, kind))
+    click.echo(api.new_jurisdiction(project, state, name, kind))
 
 
 @new.command("action")
@@ -179,9 +157,7 @@ def new_jurisdiction(project: Project, state: str, name: str, kind: str):
 @click.pass_obj
 def new_action(project: Project, jurisdiction_id: str):
     """Append an action with a fresh id to JURISDICTION_ID's file; print the id."""
-    from .rawfiles import add_action
-
-    click.echo(add_action(project, jurisdiction_id))
+    click.echo(api.new_action(project, jurisdiction_id))
 
 
 @new.command("source")
@@ -191,9 +167,7 @@ def new_action(project: Project, jurisdiction_id: str):
 @click.pass_obj
 def new_source(project: Project, url: str, publisher: str, source_id: str | None):
     """Write raw/sources/<id>.yaml for a new source; print its path."""
-    from .rawfiles import add_source
-
-    click.echo(add_source(project, url, publisher, source_id))
+    click.echo(api.new_source(project, url, publisher, source_id))
 
 
 @cli.group("import")
@@ -218,13 +192,7 @@ def import_ice_287g(project: Project, spreadsheet: Path, registry: Path, list_na
     nothing; a newer edition adds what is new and reports the agreements it no longer lists. Rows whose
     jurisdiction cannot be matched are reported, not guessed.
     """
-    from .importers.ice_287g import ImportError_, import_edition
-
-    kind = f"ice_287g_{list_name}" if list_name else None
-    try:
-        report = import_edition(project, spreadsheet, registry, kind, published.date() if published else None, time_of_day)
-    except ImportError_ as error:
-        raise click.ClickException(str(error)) from None
+    report = api.import_ice_287g(project, spreadsheet, registry, list_name, published.date() if published else None, time_of_day)
     click.echo(f"{report.edition.label}: {report.rows} rows; added {len(report.added_actions)} actions, "
                f"{len(report.added_citations)} citations, {len(report.added_jurisdictions)} jurisdictions; "
                f"wrote {len(report.written)} files")
@@ -239,16 +207,15 @@ def import_ice_287g(project: Project, spreadsheet: Path, registry: Path, list_na
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="Print for people, or JSON for tools.")
 @click.pass_context
-def stats(ctx, output_format: str):
+def stats(ctx: click.Context, output_format: str):
     """Count actions by state, year, action, arrangement and initiating level, with the share of
     actions dated to the day and of actions with more than one source."""
     import json
 
-    from .pipeline import load_dataset
-    from .report import stats as summarize, stats_text
+    from .report import stats_text
 
     ctx.meta["format"] = output_format
-    summary = summarize(load_dataset(ctx.obj).tables)
+    summary = api.stats(ctx.obj)
     click.echo(json.dumps(summary, indent=2) if output_format == "json" else stats_text(summary))
 
 
@@ -258,63 +225,10 @@ def stats(ctx, output_format: str):
 def show(project: Project, jurisdiction_id: str):
     """Print JURISDICTION_ID's timeline (e.g. va-fairfax-county): every action in date order, with the
     people who acted, the links between actions, and each source with its claim and locator."""
-    from .pipeline import load_dataset
-    from .report import timeline
-
-    text = timeline(load_dataset(project).tables, jurisdiction_id)
+    text = api.show(project, jurisdiction_id)
     if text is None:
         raise click.BadParameter(f"no jurisdiction {jurisdiction_id!r} (ids look like va-fairfax-county)", param_hint="JURISDICTION_ID")
     click.echo(text)
-
-
-@cli.group()
-def server():
-    """Keep a resident process for the project, so that commands start without importing libraries.
-
-    While it runs, `etl` hands each command to a fresh fork of it, with the same arguments, folders,
-    environment and output: `etl validate` after an edit then takes a fraction of a second. It stops
-    after a time without commands, on `etl server stop`, or when the installed code changes. Set
-    ETL_SERVER=off to run commands without it, or ETL_SERVER=require to fail rather than run without it.
-    """
-
-
-@server.command("start")
-@click.option("--idle-minutes", type=click.FloatRange(min=0, min_open=True), default=60, show_default=True,
-              help="Stop after this long without a command.")
-@click.pass_obj
-def server_start(project: Project, idle_minutes: float):
-    """Start the project's resident process in the background."""
-    from .server import ServerError, start
-
-    try:
-        pid = start(project, idle_minutes)
-    except ServerError as error:
-        raise click.ClickException(str(error)) from None
-    click.echo(f"resident process {pid} is ready; it stops after {idle_minutes:g} minutes without a command")
-
-
-@server.command("status")
-@click.pass_obj
-def server_status(project: Project):
-    """Say whether the project's resident process runs, and how many commands it has run."""
-    from .server import ask
-
-    status = ask(project, "status")
-    if status is None:
-        click.echo("no resident process for this project")
-        return
-    click.echo(f"resident process {status['pid']} has run {status['commands']} command(s); "
-               f"it stops after {status['idle_minutes']:g} minutes without a command")
-
-
-@server.command("stop")
-@click.pass_obj
-def server_stop(project: Project):
-    """Stop the project's resident process (commands it is running finish)."""
-    from .server import ask
-
-    status = ask(project, "stop")
-    click.echo("no resident process for this project" if status is None else f"stopped resident process {status['pid']}")
 
 
 @cli.command()
@@ -323,9 +237,7 @@ def server_stop(project: Project):
 def docs(project: Project, check: bool):
     """Regenerate what is derived from schemas/ and the commands: the README's data dictionary and
     command reference, and the raw files' JSON Schemas."""
-    from .docs import generate
-
-    stale = generate(project, cli, write=not check)
+    stale = api.docs(project, cli, write=not check)
     for name in stale:
         click.echo(f"{'out of date' if check else 'wrote'}: {name}")
     if check and stale:

@@ -92,3 +92,6 @@ def _agreement(key: tuple, actions: list[dict], listed_in: dict, latest: dict, c
         row["status"] = "ended" if evidence["action"] in ENDING else "restored"
         row["status_date"], row["status_action_id"] = evidence["date_end"], evidence["action_id"]
     return row
+
+
+DERIVATIONS = {"agreements_287g": agreements_287g}  # each table marked derived in schemas/, and how

@@ -8,28 +8,27 @@ import re
 
 import click
 
+from .files import write_text_atomically
 from .project import Project
-from .rawfiles import write_atomically
-from .schema import data_dictionary, load_schemas, raw_json_schema
+from .schema import data_dictionary, raw_json_schema
 
-RAW_SCHEMAS = {"jurisdictions": "schemas/raw/jurisdiction.schema.json", "sources": "schemas/raw/source.schema.json"}
+README = "README.md"
 
 
 def generate(project: Project, command: click.Group, write: bool) -> list[str]:
     """Names of the generated files that were out of date (rewritten when `write`)."""
-    schemas = load_schemas(project.schemas)
+    schemas = project.schemas
     expected = {
-        path: json.dumps(raw_json_schema(schemas, table), indent=2, ensure_ascii=False) + "\n"
-        for table, path in RAW_SCHEMAS.items()
+        schemas.layout_of(table.name).json_schema: json.dumps(raw_json_schema(schemas, table.name), indent=2, ensure_ascii=False) + "\n"
+        for table in schemas.file_tables
     }
-    readme = project.root / "README.md"
-    text = readme.read_text("utf-8")
+    text = (project.root / README).read_text("utf-8")
     text = _replace_section(text, "dictionary", data_dictionary(schemas))
-    expected["README.md"] = _replace_section(text, "commands", command_reference(command))
+    expected[README] = _replace_section(text, "commands", command_reference(command))
     stale = [path for path, content in expected.items() if _current(project, path) != content]
     if write:
         for path in stale:
-            write_atomically(project.root / path, expected[path])
+            write_text_atomically(project.root / path, expected[path])
     return stale
 
 
@@ -44,7 +43,7 @@ def _replace_section(text: str, name: str, body: str) -> str:
     start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
     pattern = re.compile(re.escape(start) + ".*?" + re.escape(end), re.DOTALL)
     if not pattern.search(text):
-        raise click.ClickException(f"README.md has no {start} ... {end} section to fill")
+        raise click.ClickException(f"{README} has no {start} ... {end} section to fill")
     return pattern.sub(lambda _: f"{start}\n{body}{end}", text)
 
 

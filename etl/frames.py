@@ -17,7 +17,7 @@ from functools import cached_property
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .schema import TableSchema, arrow_schema
+from .schema import TableSchema
 from .tables import Table, Where
 
 FILE, POSITION, WHERE = "_file", "_position", "_where"
@@ -44,7 +44,7 @@ class Frame:
 
     def data(self) -> pa.Table:
         """The published columns only, typed and described as the schema says."""
-        schema = arrow_schema(self.schema)
+        schema = self.schema.arrow_schema
         return pa.Table.from_arrays([self.arrow.column(f.name) for f in schema], schema=schema)
 
     def where(self, index: int) -> Where:
@@ -62,7 +62,7 @@ class Frame:
 
 def frame_schema(table: TableSchema) -> pa.Schema:
     """The frame's columns; every one may hold nulls, so that rows with problems can be kept."""
-    fields = [pa.field(f.name, f.type) for f in arrow_schema(table)]
+    fields = [pa.field(f.name, f.type) for f in table.arrow_schema]
     return pa.schema(fields + list(PROVENANCE))
 
 

@@ -22,7 +22,8 @@ except ImportError:  # pragma: no cover - only on builds of PyYAML without libya
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 NULL_WORDS = {"", "~", "null", "Null", "NULL"}
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f]")  # all but tab and line feed
+CONTROL_CHARACTERS = "[\x00-\x08\x0b-\x1f\x7f]"  # all but tab and line feed; YAML escapes can write them too
+_CONTROL = re.compile(CONTROL_CHARACTERS)
 _TAB_INDENT = re.compile(r"^ *\t", re.MULTILINE)
 _MARKUP = re.compile(r"[&*!]")
 
@@ -109,15 +110,25 @@ def decode(blob: bytes) -> str:
 def parse_text(text: str) -> Mapping:
     """Parse one YAML document of plain mappings, sequences and text into Mapping/Sequence/str/None."""
     try:
-        if not _MARKUP.search(text):  # no anchor, alias or tag can be written without & * or !
-            return _from_nodes(text)
-        return _build(iter(yaml.parse(text, Loader=_Loader)))
+        if _MARKUP.search(text):  # no anchor, alias or tag can be written without & * or !
+            _refuse_markup(text)
+        return _from_nodes(text)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark else 0
         raise _Invalid(line, f"is not valid YAML: {error.problem or error.context}") from None
     except yaml.YAMLError as error:  # pragma: no cover - libyaml reports marks for all we have seen
         raise _Invalid(0, f"is not valid YAML: {error}") from None
+
+
+def _refuse_markup(text: str) -> None:
+    """Refuse anchors, aliases and tags, with their line: the tree would hide them."""
+    for event in yaml.parse(text, Loader=_Loader):
+        line = event.start_mark.line + 1
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            raise _Invalid(line, "uses a YAML anchor or alias (& or *); write each value out in full")
+        if getattr(event, "tag", None):
+            raise _Invalid(line, f"uses the YAML tag {event.tag}; tags are not allowed")
 
 
 class _TextLoader(_Loader):
@@ -165,49 +176,3 @@ def _value_of(node):
         mapping.lines[key] = key_line
         mapping[key] = _value_of(value_node)
     return mapping
-
-
-def _build(events) -> Mapping:
-    next(events)  # StreamStart
-    event = next(events)
-    if isinstance(event, yaml.StreamEndEvent):
-        raise _Invalid(0, "is empty; a raw file holds one YAML mapping")
-    root = _node(events, next(events))
-    if not isinstance(root, Mapping):
-        raise _Invalid(1, "must hold a YAML mapping (key: value lines) at the top level")
-    next(events)  # DocumentEnd
-    event = next(events)
-    if not isinstance(event, yaml.StreamEndEvent):
-        raise _Invalid(event.start_mark.line + 1, "holds more than one YAML document; keep one per file")
-    return root
-
-
-def _node(events, event):
-    line = event.start_mark.line + 1
-    if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
-        raise _Invalid(line, "uses a YAML anchor or alias (& or *); write each value out in full")
-    if getattr(event, "tag", None):
-        raise _Invalid(line, f"uses the YAML tag {event.tag}; tags are not allowed")
-    if isinstance(event, yaml.ScalarEvent):
-        plain = event.implicit[0]
-        return None if plain and event.value in NULL_WORDS else event.value
-    if isinstance(event, yaml.SequenceStartEvent):
-        items = Sequence(line)
-        for item in iter(lambda: next(events), None):
-            if isinstance(item, yaml.SequenceEndEvent):
-                return items
-            items.lines.append(item.start_mark.line + 1)
-            items.append(_node(events, item))
-    mapping = Mapping(line)
-    for key_event in iter(lambda: next(events), None):
-        if isinstance(key_event, yaml.MappingEndEvent):
-            return mapping
-        key = _node(events, key_event)
-        key_line = key_event.start_mark.line + 1
-        if not isinstance(key, str):
-            raise _Invalid(key_line, "has a key that is not plain text")
-        if key in mapping:
-            raise _Invalid(key_line, f"repeats the key '{key}' (first on line {mapping.lines[key]})")
-        mapping.lines[key] = key_line
-        mapping[key] = _node(events, next(events))
-    return mapping  # pragma: no cover - the parser always closes a mapping

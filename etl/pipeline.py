@@ -18,7 +18,7 @@ from .cache import FileRecord, Inputs, Snapshot, read_inputs, recall_snapshot, r
 from .load import RawFile, parse_blob, read_blob
 from .problems import Problem, ProblemError
 from .project import Project
-from .schema import Schemas, load_schemas
+from .schema import Derived, Schemas, TableSchema
 
 
 @dataclass
@@ -27,12 +27,8 @@ class Dataset:
     tables: dict  # table name -> Frame
     digest: str  # the inputs digest of exactly what was read
 
-
-def read_schemas(project: Project) -> Schemas:
-    try:
-        return load_schemas(project.schemas)
-    except FileNotFoundError as error:
-        raise ProblemError([Problem(project.relative(project.schemas), 0, "", f"is missing {error.filename}; is {project.root} a project folder?")]) from None
+    def counts(self) -> dict[str, int]:
+        return {name: len(table) for name, table in self.tables.items()}
 
 
 def load_dataset(project: Project, inputs: Inputs | None = None, today: dt.date | None = None, use_cache: bool = True) -> Dataset:
@@ -40,15 +36,17 @@ def load_dataset(project: Project, inputs: Inputs | None = None, today: dt.date 
     `use_cache`, every file is read and the cache is neither used nor written."""
     from .validate import check_across
 
-    schemas = read_schemas(project)
+    schemas = project.schemas
     inputs = inputs or read_inputs(project)
     placement, outside = placement_problems(project, inputs.listing, inputs.record_names)
     with _without_cycle_collection():
         records, frames = current_rows(project, schemas, inputs, outside, today or dt.date.today(), use_cache)
     problems = placement + [problem for record in records.values() for problem in record.problems]
-    problems += check_across(frames, complete=not placement and all(r.complete for r in records.values()))
-    frames["agreements_287g"], found = derived_table(frames, schemas["agreements_287g"], all(r.typed for r in records.values()))
-    problems += found
+    problems += check_across(schemas, frames, complete=not placement and all(r.complete for r in records.values()))
+    for table in schemas.tables.values():
+        if isinstance(table.layout, Derived):
+            frames[table.name], found = derived_table(frames, table, all(r.typed for r in records.values()))
+            problems += found
     if problems:
         raise ProblemError(problems)
     tables = {name: frames[name] for name in schemas.tables}
@@ -86,16 +84,18 @@ def current_rows(project: Project, schemas: Schemas, inputs: Inputs, outside: se
     return records, {name: whole(schemas[name], shards[name]) for name in fresh}
 
 
-def derived_table(frames: dict, table, typed: bool):
-    """`agreements_287g` and its problems; empty while some value could not be typed, since its rows
+def derived_table(frames: dict, table: TableSchema, typed: bool):
+    """A derived table and its problems; empty while some value could not be typed, since its rows
     would rest on values that are missing."""
-    from .derived import agreements_287g
+    from .derived import DERIVATIONS
     from .frames import derived_frame
     from .validate import check_fields
 
+    if table.name not in DERIVATIONS:
+        raise ProblemError([Problem(f"schemas/{table.name}.schema.json", 0, "x-raw.derived", "names a table that etl cannot derive")])
     if not typed:
         return derived_frame(table, []), []
-    frame = agreements_287g(frames, table)
+    frame = DERIVATIONS[table.name](frames, table)
     return frame, check_fields(frame)
 
 
@@ -112,31 +112,32 @@ def read_files(project: Project, schemas: Schemas, names: list[str], today: dt.d
         raw, sha, found = _parse(project, name)
         records[name] = FileRecord(sha, found, complete=raw is not None, checked_on=today)
         loaded += [raw] if raw is not None else []
-    tables, shape_problems, value_problems = build_tables(schemas, *_by_table(loaded))
-    raw_tables = {name: table for name, table in tables.items() if not schemas[name].descriptor.get("x-raw", {}).get("derived")}
+    tables, shape_problems, value_problems = build_tables(schemas, _by_table(schemas, loaded))
+    raw_tables = {table.name: tables[table.name] for table in schemas.raw_tables}
     frames = {name: frame_of(table) for name, table in raw_tables.items()}
     for problem in shape_problems:
         records[problem.file].complete = False
     for problem in value_problems:
         records[problem.file].typed = False
-    for problem in shape_problems + value_problems + check_rows(raw_tables, frames, today):
+    for problem in shape_problems + value_problems + check_rows(schemas, raw_tables, frames, today):
         records[problem.file].problems.append(problem)
     for name, latest in latest_checked_dates(raw_tables).items():
         records[name].latest = latest
     return records, frames
 
 
-def read_raw(project: Project) -> tuple[list[RawFile], list[RawFile], list[Problem]]:
-    """Every raw record that can be parsed (jurisdictions, then sources), and the problems that stop
-    the others or lie in where files are."""
-    problems, outside = placement_problems(project, project.listing(), project.record_names())
+def read_raw(project: Project) -> tuple[dict[str, list[RawFile]], list[Problem]]:
+    """Every raw record that can be parsed, by the table of its top-level record, and the problems
+    that stop the others or lie in where files are."""
+    names = project.record_names()
+    problems, outside = placement_problems(project, project.listing(), names)
     loaded = []
-    for name in project.record_names():
+    for name in names:
         if name not in outside:
             raw, _, found = _parse(project, name)
             problems += found
             loaded += [raw] if raw is not None else []
-    return (*_by_table(loaded), problems)
+    return _by_table(project.schemas, loaded), problems
 
 
 def _parse(project: Project, name: str) -> tuple[RawFile | None, str | None, list[Problem]]:
@@ -148,9 +149,13 @@ def _parse(project: Project, name: str) -> tuple[RawFile | None, str | None, lis
     return raw, hashlib.sha256(blob).hexdigest(), problems
 
 
-def _by_table(loaded: list[RawFile]) -> tuple[list[RawFile], list[RawFile]]:
-    sources = [raw for raw in loaded if raw.name.startswith("raw/sources/")]
-    return [raw for raw in loaded if not raw.name.startswith("raw/sources/")], sources
+def _by_table(schemas: Schemas, loaded: list[RawFile]) -> dict[str, list[RawFile]]:
+    grouped: dict[str, list[RawFile]] = {table.name: [] for table in schemas.file_tables}
+    for raw in loaded:
+        table = schemas.table_of_file(raw.name)
+        if table is not None:
+            grouped[table.name].append(raw)
+    return grouped
 
 
 def placement_problems(project: Project, listing: list[str], expected: list[str]) -> tuple[list[Problem], set[str]]:
@@ -164,7 +169,7 @@ def placement_problems(project: Project, listing: list[str], expected: list[str]
         if (project.root / name).is_symlink():
             problems.append(Problem(name, 0, "", "is a symbolic link; raw files must be plain files inside raw/"))
         elif not name.endswith("/README.md"):
-            problems.append(Problem(name, 0, "", "is not where raw records live (raw/jurisdictions/<state>/<slug>.yaml or raw/sources/<id>.yaml)"))
+            problems.append(Problem(name, 0, "", f"is not where raw records live ({project.schemas.where_records_live()})"))
     return problems, outside
 
 

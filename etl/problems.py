@@ -34,3 +34,8 @@ def as_text(problems: list[Problem]) -> str:
 
 def as_json(problems: list[Problem]) -> str:
     return json.dumps({"problems": [asdict(p) for p in sorted(problems)]}, indent=2, ensure_ascii=False)
+
+
+class CommandError(Exception):
+    """A command cannot do what was asked, for a reason the user can act on (not a data problem):
+    printed as `Error: MESSAGE`, exit code 1."""

@@ -1,45 +1,58 @@
-"""Where a project's parts live, relative to its root folder."""
+"""Where a project's parts live, relative to its root folder. Where raw records live is read from the
+schemas' layouts (`x-raw`), never written here."""
 
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
-TABLES = ("jurisdictions", "actions", "citations", "action_links", "sources", "agreements_287g")
+from .schema import Schemas, load_schemas
+
+RAW = "raw"
+SCHEMAS = "schemas"
+DATASETS = "datasets"
+DATAPACKAGE = "datapackage.json"
+IMPORTS = "imports"
+LOCK = ".etl.lock"
+CACHE = ".etl-cache"
+STAGING = ".etl-staging"
 
 
 @dataclass(frozen=True)
 class Project:
     root: Path
 
+    @cached_property
+    def schemas(self) -> Schemas:
+        """The project's schemas, read and checked once (ProblemError when they are wrong)."""
+        return load_schemas(self.root / SCHEMAS, SCHEMAS)
+
     @property
     def raw(self) -> Path:
-        return self.root / "raw"
-
-    @property
-    def jurisdictions_dir(self) -> Path:
-        return self.raw / "jurisdictions"
-
-    @property
-    def sources_dir(self) -> Path:
-        return self.raw / "sources"
-
-    @property
-    def schemas(self) -> Path:
-        return self.root / "schemas"
+        return self.root / RAW
 
     @property
     def datasets(self) -> Path:
-        return self.root / "datasets"
+        return self.root / DATASETS
 
     @property
     def datapackage(self) -> Path:
-        return self.root / "datapackage.json"
+        return self.root / DATAPACKAGE
 
     @property
     def lock_file(self) -> Path:
-        return self.root / ".etl.lock"
+        return self.root / LOCK
+
+    @property
+    def cache(self) -> Path:
+        return self.root / CACHE
+
+    @property
+    def staging(self) -> Path:
+        return self.root / STAGING
 
     def relative(self, path: Path) -> str:
         """The path as a curator sees it: relative to the root, with forward slashes."""
@@ -48,25 +61,23 @@ class Project:
         except ValueError:
             return path.as_posix()
 
-    def jurisdiction_files(self) -> list[Path]:
-        return [self.root / name for name in self.record_names() if not name.startswith("raw/sources/")]
-
-    def source_files(self) -> list[Path]:
-        return [self.root / name for name in self.record_names() if name.startswith("raw/sources/")]
-
-    def raw_files(self) -> list[Path]:
-        return [self.root / name for name in self.record_names()]
+    def path_of_record(self, table: str, key: str) -> Path | None:
+        """The raw file of the `table` row whose key is `key`, or None when the key cannot name one."""
+        name = self.schemas.layout_of(table).path_for(key)
+        return None if name is None else self.root / name
 
     def record_names(self) -> list[str]:
-        """Where raw records live, as curators see the paths: raw/jurisdictions/<state>/<slug>.yaml
-        (jurisdictions first, by state, then name), then raw/sources/<id>.yaml."""
-        states = sorted(entry.name for entry in _entries(self.jurisdictions_dir) if entry.is_dir())
-        jurisdictions = [f"raw/jurisdictions/{state}/{name}" for state in states for name in _yaml_names(self.jurisdictions_dir / state)]
-        return jurisdictions + [f"raw/sources/{name}" for name in _yaml_names(self.sources_dir)]
+        """Where raw records live, as curators see the paths: for each table with a file per row (in
+        the schemas' order), the files its layout names, sorted."""
+        names: list[str] = []
+        for table in self.schemas.file_tables:
+            base, segments = self.schemas.layout_of(table.name).folders()
+            names += sorted(_matching(self.root, base, segments))
+        return names
 
     def listing(self) -> list[str]:
         """Every file and link under raw/ (links are not followed), as curators see the paths."""
-        found, folders = [], ["raw"]
+        found, folders = [], [RAW]
         while folders:
             folder = folders.pop()
             for entry in _entries(self.root / folder):
@@ -75,13 +86,19 @@ class Project:
         return sorted(found)
 
 
+def _matching(root: Path, base: str, segments: list[re.Pattern[str]]) -> list[str]:
+    """Paths under `base` whose segments match `segments` in turn (folders before the last one)."""
+    found = [base]
+    for depth, pattern in enumerate(segments):
+        last = depth == len(segments) - 1
+        found = [f"{folder}/{entry.name}" for folder in found for entry in _entries(root / folder)
+                 if pattern.match(entry.name) and (last or entry.is_dir())]
+    return found
+
+
 def _entries(folder: Path) -> list[os.DirEntry]:
     try:
         with os.scandir(folder) as entries:
             return list(entries)
     except (NotADirectoryError, FileNotFoundError):
         return []
-
-
-def _yaml_names(folder: Path) -> list[str]:
-    return sorted(entry.name for entry in _entries(folder) if entry.name.endswith(".yaml"))

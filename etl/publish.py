@@ -23,16 +23,22 @@ import shutil
 from contextlib import contextmanager
 from pathlib import Path
 
-from .project import Project
-from .frames import Frame
-from .schema import Schemas
+from typing import TYPE_CHECKING
 
-STAGING = ".etl-staging"
+from . import checkpoints
+from .files import fsync_folder, write_atomically
+from .problems import CommandError
+from .project import DATAPACKAGE, DATASETS, Project
+from .schema import Schemas, without_custom
+
+if TYPE_CHECKING:
+    from .frames import Frame
+
 COMPLETE = "COMPLETE"
-CHECKSUMS = "datasets/checksums.csv"
+CHECKSUMS = f"{DATASETS}/checksums.csv"
 
 
-class PublishError(Exception):
+class PublishError(CommandError):
     """The outputs could not be written; the previous ones are untouched."""
 
 
@@ -41,12 +47,12 @@ def render(tables: dict[str, Frame], schemas: Schemas) -> dict[str, bytes]:
     files: dict[str, bytes] = {}
     for name, table in tables.items():
         arrow_table = _sorted_arrow(table)
-        files[f"datasets/{name}.csv"] = _arrow_csv(arrow_table)
-        files[f"datasets/{name}.parquet"] = _parquet(arrow_table)
+        files[f"{DATASETS}/{name}.csv"] = _arrow_csv(arrow_table)
+        files[f"{DATASETS}/{name}.parquet"] = _parquet(arrow_table)
     files[CHECKSUMS] = _csv(["path", "bytes", "sha256"], [
         {"path": path, "bytes": len(blob), "sha256": _sha256(blob)} for path, blob in sorted(files.items())
     ])
-    files["datapackage.json"] = _datapackage(tables, schemas, files)
+    files[DATAPACKAGE] = _datapackage(tables, schemas, files)
     return files
 
 
@@ -104,9 +110,8 @@ def _sha256(blob: bytes) -> str:
 def _datapackage(tables: dict[str, Frame], schemas: Schemas, files: dict[str, bytes]) -> bytes:
     resources = []
     for name, table in tables.items():
-        csv_path, parquet_path = f"datasets/{name}.csv", f"datasets/{name}.parquet"
+        csv_path, parquet_path = f"{DATASETS}/{name}.csv", f"{DATASETS}/{name}.parquet"
         schema = table.schema.frictionless()
-        schema.pop("name", None)
         resources.append({
             "name": name, "title": schema.pop("title"), "description": schema.pop("description"),
             "path": csv_path, "format": "csv", "mediatype": "text/csv", "encoding": "utf-8",
@@ -130,7 +135,7 @@ def _datapackage(tables: dict[str, Frame], schemas: Schemas, files: dict[str, by
             {"name": "sha256", "type": "string", "description": "Its SHA-256, in hex."},
         ], "primaryKey": ["path"]},
     })
-    package = {**schemas.package, "resources": resources}
+    package = {**without_custom(schemas.package), "resources": resources}
     return (json.dumps(package, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 
 
@@ -177,13 +182,14 @@ def exclusive(project: Project):
 def publish(project: Project, files: dict[str, bytes]) -> None:
     """Replace the published outputs with `files`, all or nothing."""
     recover(project)
-    staging = project.root / STAGING
+    staging = project.staging
     try:
         shutil.rmtree(staging, ignore_errors=True)
         for path, blob in files.items():
-            _write_synced(staging / path, blob)
-        _write_synced(staging / COMPLETE, b"")
-        _fsync_dir(staging)
+            write_atomically(staging / path, blob, sync=True)
+        checkpoints.reached("publish.staged")
+        write_atomically(staging / COMPLETE, b"", sync=True)
+        checkpoints.reached("publish.complete")
     except OSError as error:
         shutil.rmtree(staging, ignore_errors=True)
         raise PublishError(f"cannot write the outputs ({error.strerror}: {error.filename}); the published files are unchanged") from None
@@ -192,24 +198,26 @@ def publish(project: Project, files: dict[str, bytes]) -> None:
 
 def recover(project: Project) -> None:
     """Finish a publish that was interrupted after its outputs were complete; drop one that was not."""
-    staging = project.root / STAGING
+    staging = project.staging
     if not staging.exists():
         return
-    if (staging / COMPLETE).exists() and (staging / "datapackage.json").exists():
+    if (staging / COMPLETE).exists() and (staging / DATAPACKAGE).exists():
         _commit(project, staging)
     else:
         shutil.rmtree(staging, ignore_errors=True)
 
 
 def _commit(project: Project, staging: Path) -> None:
-    new_package = staging / "datapackage.json"
+    new_package = staging / DATAPACKAGE
     if not _published_matches(project, new_package):
         if project.datasets.exists():
-            _exchange(staging / "datasets", project.datasets)
+            _exchange(staging / DATASETS, project.datasets)
         else:
-            os.rename(staging / "datasets", project.datasets)
+            os.rename(staging / DATASETS, project.datasets)
+        checkpoints.reached("publish.exchanged")
     os.replace(new_package, project.datapackage)
-    _fsync_dir(project.root)
+    fsync_folder(project.root)
+    checkpoints.reached("publish.replaced")
     shutil.rmtree(staging, ignore_errors=True)
 
 
@@ -229,22 +237,6 @@ def _published_matches(project: Project, package_path: Path) -> bool:
     return present == set(listed) and all(
         "sha256:" + _sha256(_read(project.root / path) or b"") == digest for path, digest in listed.items()
     )
-
-
-def _write_synced(path: Path, blob: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "wb") as handle:
-        handle.write(blob)
-        handle.flush()
-        os.fsync(handle.fileno())
-
-
-def _fsync_dir(path: Path) -> None:
-    descriptor = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
 
 
 _RENAME_EXCHANGE = 2

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from . import dates
 from .load import Mapping, RawFile, Sequence
 from .problems import Problem
-from .schema import Schemas, TableSchema
+from .schema import Field, Nested, Schemas, TableSchema
 
 
 @dataclass
@@ -39,14 +39,14 @@ class Table:
         return [row[name] for row in self.rows]
 
 
-def build_tables(schemas: Schemas, jurisdiction_files: list[RawFile], source_files: list[RawFile]):
-    """Turn parsed raw files into tables; return them with the problems of shape (unknown keys, text
-    where a list belongs) and of value (dates that are no dates) found on the way."""
+def build_tables(schemas: Schemas, files: dict[str, list[RawFile]]):
+    """Turn parsed raw files (by the table of their top-level record) into tables; return them with
+    the problems of shape (unknown keys, text where a list belongs) and of value (dates that are no
+    dates) found on the way."""
     builder = _Builder(schemas)
-    for raw in jurisdiction_files:
-        builder.record("jurisdictions", raw.data, Where(raw.name, raw.data.line, ""), parent=None)
-    for raw in source_files:
-        builder.record("sources", raw.data, Where(raw.name, raw.data.line, ""), parent=None)
+    for table in schemas.file_tables:
+        for raw in files.get(table.name, []):
+            builder.record(table.name, raw.data, Where(raw.name, raw.data.line, ""), parent=None)
     builder.derive()
     return builder.tables, builder.problems, builder.value_problems
 
@@ -73,14 +73,15 @@ class _Builder:
         if parent:
             row[parent[0]] = parent[1]
         for spec in table.schema.raw_fields:
-            row[spec["name"]] = self._value(spec, record.get(spec["name"]), where)
+            row[spec.name] = self._value(spec, record.get(spec.name), where)
         table.rows.append(row)
         table.where.append(where)
         for child in self.schemas.children[table_name]:
             self._children(child, record, where, row)
 
     def _children(self, child: TableSchema, record: Mapping, where: Where, parent_row: dict) -> None:
-        key = child.raw["key"]
+        assert isinstance(child.layout, Nested)
+        key = child.layout.key
         items = record.get(key)
         if items is None:
             return
@@ -88,7 +89,7 @@ class _Builder:
             self.problems.append(where.problem(key, f"must be a list of records (- key: value), not {_kind(items)}"))
             where.reported.add(key)
             return
-        parent_field = child.raw["parent_field"]
+        parent_field = child.layout.parent_field
         for index, item in enumerate(items):
             path = f"{where.path}.{key}[{index}]" if where.path else f"{key}[{index}]"
             if not isinstance(item, Mapping):
@@ -102,19 +103,19 @@ class _Builder:
             if key not in allowed:
                 self.problems.append(where.problem(key, f"is not a known key (allowed: {', '.join(allowed)})"))
 
-    def _value(self, spec: dict, value, where: Where):
+    def _value(self, spec: Field, value, where: Where):
         if value is None:
             return None
         if not isinstance(value, str):
-            self.problems.append(where.problem(spec["name"], f"must be text, not {_kind(value)}"))
-            where.reported.add(spec["name"])
+            self.problems.append(where.problem(spec.name, f"must be text, not {_kind(value)}"))
+            where.reported.add(spec.name)
             return None
-        if spec["type"] == "date":
+        if spec.type == "date":
             try:
                 return dates.day(value)
             except ValueError:
-                self.value_problems.append(where.problem(spec["name"], f"{value!r} {spec.get('x-invalid', 'is not a date')}"))
-                where.reported.add(spec["name"])
+                self.value_problems.append(where.problem(spec.name, f"{value!r} {spec.invalid or 'is not a date'}"))
+                where.reported.add(spec.name)
                 return None
         return value
 
@@ -126,7 +127,7 @@ class _Builder:
     def _date_bounds(self, table_name: str, field_name: str):
         """(row, bounds) for each row whose date field reads as a date; the others become problems."""
         table = self.tables[table_name]
-        invalid = table.schema.field(field_name)["x-invalid"]
+        invalid = table.schema.field(field_name).invalid
         for row, where in zip(table.rows, table.where):
             if row[field_name] is None:
                 continue

@@ -6,30 +6,34 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from typing import Any
+
+import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import dates, reference
-from .problems import Problem
-from .schema import TableSchema, anchored_pattern, enum_of, full_pattern
 from .frames import Frame
+from .load import CONTROL_CHARACTERS
+from .problems import Problem
+from .schema import Field, Nested, Schemas, TableSchema, anchored_pattern
 from .tables import Table
 
 STATE_KIND = "state"
 COUNTY_KINDS = ("county", "parish", "independent_city", "consolidated_city_county")  # each is, or has, a county
 
 
-def check_rows(tables: dict[str, Table], frames: dict[str, Frame], today: dt.date) -> list[Problem]:
+def check_rows(schemas: Schemas, tables: dict[str, Table], frames: dict[str, Frame], today: dt.date) -> list[Problem]:
     """The problems each row has on its own: checked again only when its raw file changes."""
     problems: list[Problem] = []
     for frame in frames.values():
         problems += check_fields(frame, across=False)
-    problems += check_paths(tables)
     problems += check_geography(tables["jurisdictions"])
+    problems += check_paths(schemas, tables)
     problems += check_dates(tables, today)
     return problems
 
 
-def check_across(frames: dict[str, Frame], complete: bool = True) -> list[Problem]:
+def check_across(schemas: Schemas, frames: dict[str, Frame], complete: bool = True) -> list[Problem]:
     """The problems between rows and tables, over every row. When some raw files could not be read
     (`complete` false), references between tables are not checked: a missing file would make every
     reference to it look wrong."""
@@ -37,7 +41,7 @@ def check_across(frames: dict[str, Frame], complete: bool = True) -> list[Proble
     for frame in frames.values():
         problems += check_fields(frame, each=False)
     if complete:
-        problems += check_references(frames)
+        problems += check_references(schemas, frames)
     return problems
 
 
@@ -69,39 +73,38 @@ def pandera_schema(table: TableSchema, each: bool = True, across: bool = True):
 
     A column's value rules are one pandera check: each check costs a pass over the data, and a value
     that fails is rare, so which rules it fails is worked out afterwards (`_failed_rules`)."""
-    import polars as pl
     import pandera.polars as pa
+    import polars as pl
 
     columns, rules = {}, {}
     for spec in table.fields:
-        constraints = spec.get("constraints", {})
-        unique = across and constraints.get("unique", False)
-        if each or unique or (across and spec["name"] in table.primary_key):
-            rules[spec["name"]] = value_rules(spec) if each else []
-            checks = [pa.Check(_passes(rules[spec["name"]]), name="+".join(kind for kind, _ in rules[spec["name"]]), ignore_na=True)]
-            columns[spec["name"]] = pa.Column(
-                pl.Boolean if each and spec["type"] == "boolean" else None,
-                checks=checks if rules[spec["name"]] else [],
-                nullable=not (each and constraints.get("required", False)),
+        unique = across and spec.unique
+        if each or unique or (across and spec.name in table.primary_key):
+            rules[spec.name] = value_rules(spec) if each else []
+            checks = [pa.Check(_passes(rules[spec.name]), name="+".join(kind for kind, _ in rules[spec.name]), ignore_na=True)]
+            columns[spec.name] = pa.Column(
+                pl.Boolean if each and spec.type == "boolean" else None,
+                checks=checks if rules[spec.name] else [],
+                nullable=not (each and spec.required),
                 unique=unique,
             )
-    key = table.primary_key
+    key = list(table.primary_key)
     return pa.DataFrameSchema(columns, strict=True, unique=key if across and len(key) > 1 else None), rules
 
 
-def value_rules(spec: dict) -> list[tuple[str, object]]:
+def value_rules(spec: Field) -> list[tuple[str, Any]]:
     """A field's rules about each value, from its schema: plain text, pattern, vocabulary, length."""
-    constraints = spec.get("constraints", {})
-    rules = []
-    if spec["type"] == "string":
+    rules: list[tuple[str, Any]] = []
+    if spec.type == "string":
         rules.append(("text", lambda column: ~column.str.contains(NOT_PLAIN)))
-    if "pattern" in constraints:
-        pattern = anchored_pattern(constraints["pattern"])
+    if spec.pattern is not None:
+        pattern = anchored_pattern(spec.pattern)
         rules.append(("pattern", lambda column: column.str.contains(pattern)))
-    if enum_of(spec):
-        rules.append(("enum", lambda column: column.is_in(enum_of(spec))))
-    if "minLength" in constraints or "maxLength" in constraints:
-        shortest, longest = constraints.get("minLength", 0), constraints.get("maxLength", 2**31)
+    if spec.enum:
+        allowed = list(spec.enum)
+        rules.append(("enum", lambda column: column.is_in(allowed)))
+    if spec.min_length is not None or spec.max_length is not None:
+        shortest, longest = spec.min_length or 0, spec.max_length or 2**31
         rules.append(("length", lambda column: column.str.len_chars().is_between(shortest, longest)))
     return rules
 
@@ -123,7 +126,6 @@ def _failed_rules(rules: list, value) -> list[str]:
     return [kind for kind, rule in rules if not pl.select(rule(pl.lit(value))).item()]
 
 
-CONTROL_CHARACTERS = "[\x00-\x08\x0b-\x1f\x7f]"  # YAML escapes can write these; tab and newline may stay
 CONTROL = re.compile(CONTROL_CHARACTERS)
 NOT_PLAIN = r"^$|^\s|\s$|^[=+\-@]|" + CONTROL_CHARACTERS  # empty, spaced, a spreadsheet formula, or control
 
@@ -141,23 +143,22 @@ def _problems_of_failure(frame: Frame, rules: dict, column: str | None, check: s
     if column in where.reported:
         return []
     if check == "not_nullable":
-        return [] if spec.get("x-derived") else [where.problem(column, "is required but missing or empty")]
+        return [] if spec.derived else [where.problem(column, "is required but missing or empty")]
     if check == "field_uniqueness":
         return [where.problem(column, f"{shown(value)} is used more than once; {frame.name} ids must be unique ({_elsewhere(frame, column, value, index)})")]
     return [where.problem(column, message) for kind in _failed_rules(rules[column], value) if (message := _rule_message(kind, spec, value))]
 
 
-def _rule_message(kind: str, spec: dict, value: str) -> str | None:
-    constraints = spec.get("constraints", {})
+def _rule_message(kind: str, spec: Field, value: str) -> str | None:
     if kind == "text":
-        return _text_message(value, constraints.get("required", False))
+        return _text_message(value, spec.required)
     if kind == "pattern":
-        return f"{shown(value)} {spec.get('x-invalid', 'does not have the required form')}"
+        return f"{shown(value)} {spec.invalid or 'does not have the required form'}"
     if kind == "enum":
-        return f"{shown(value)} is not allowed (use one of: {', '.join(enum_of(spec))})"
+        return f"{shown(value)} is not allowed (use one of: {', '.join(spec.enum or ())})"
     if not value:
         return None  # an empty text: the text check says so
-    return f"is {len(value)} characters long (allowed: {constraints.get('minLength', 0)} to {constraints.get('maxLength', 'any number of')})"
+    return f"is {len(value)} characters long (allowed: {spec.min_length or 0} to {spec.max_length if spec.max_length is not None else 'any number of'})"
 
 
 def _text_message(value: str, required: bool) -> str:
@@ -180,9 +181,7 @@ def _elsewhere(frame: Frame, column: str, value, index: int) -> str:
 def well_formed(table: Table, field_name: str, value) -> bool:
     """True when `value` has its field's form, so that rules about its meaning are worth checking;
     a malformed value is reported once, by the field checks."""
-    constraints = table.schema.field(field_name).get("constraints", {})
-    pattern, longest = constraints.get("pattern"), constraints.get("maxLength", float("inf"))
-    return value is not None and len(value) <= longest and (pattern is None or re.match(full_pattern(pattern), value) is not None)
+    return table.schema.field(field_name).well_formed(value)
 
 
 def shown(value) -> str:
@@ -193,44 +192,56 @@ def shown(value) -> str:
 
 # -- Paths ----------------------------------------------------------------------------------------
 
-def check_paths(tables: dict[str, Table]) -> list[Problem]:
+def check_paths(schemas: Schemas, tables: dict[str, Table]) -> list[Problem]:
+    """Each record with a file of its own lies where its layout puts its key."""
     problems = []
-    jurisdictions = tables["jurisdictions"]
-    for row, where in zip(jurisdictions.rows, jurisdictions.where):
-        jid, state = row["jurisdiction_id"], row["state"]
-        if not well_formed(jurisdictions, "jurisdiction_id", jid) or state not in reference.state_fips_by_usps():
-            continue
-        expected = f"raw/jurisdictions/{state.lower()}/{jid[3:]}.yaml" if jid[:3] == f"{state.lower()}-" else None
-        if expected is None:
-            problems.append(where.problem("jurisdiction_id", f"{shown(jid)} must start with the state code {state.lower()!r} and a hyphen"))
-        elif not where.file.endswith(expected):
-            problems.append(where.problem("jurisdiction_id", f"{shown(jid)} belongs in {expected}, not in {where.file}"))
-    for row, where in zip(tables["sources"].rows, tables["sources"].where):
-        sid = row["source_id"]
-        if well_formed(tables["sources"], "source_id", sid) and not where.file.endswith(f"raw/sources/{sid}.yaml"):
-            problems.append(where.problem("source_id", f"{shown(sid)} belongs in raw/sources/{sid}.yaml, not in {where.file}"))
+    for schema in schemas.file_tables:
+        key_field, table = schema.primary_key[0], tables[schema.name]
+        for row, where in zip(table.rows, table.where):
+            key = row[key_field]
+            if key_field in where.reported or not well_formed(table, key_field, key):
+                continue
+            expected = schemas.layout_of(schema.name).path_for(key)
+            if expected != where.file:
+                problems.append(where.problem(key_field, f"{shown(key)} belongs in {expected}, not in {where.file}"))
     return problems
 
 
 # -- References between tables ----------------------------------------------------------------------
 
-def check_references(frames: dict[str, Frame]) -> list[Problem]:
-    actions, citations, links, sources = (frames[name] for name in ("actions", "citations", "action_links", "sources"))
+def check_references(schemas: Schemas, frames: dict[str, Frame]) -> list[Problem]:
+    """The schemas' foreign keys, lists that must not be empty, and rows that others must refer to."""
     problems = []
-    for index, source_id in _not_in(citations, "source_id", sources, "source_id"):
-        problems.append(citations.where(index).problem("source_id", f"{shown(source_id)} is not a source (there is no raw/sources/{source_id}.yaml)"))
-    own = links.arrow.column("action_id")
-    for index, target in _not_in(links, "related_action_id", actions, "action_id"):
-        problems.append(links.where(index).problem("related_action_id", f"{shown(target)} is not an action in the dataset"))
-    for index in _indices(pc.equal(links.arrow.column("related_action_id"), own)):
-        problems.append(links.where(index).problem("related_action_id", "links the action to itself; name an earlier action"))
-    for index, action_id in _not_in(actions, "action_id", citations, "action_id", nulls=True):
-        where = actions.where(index)
-        if "citations" not in where.reported:
-            problems.append(where.problem("citations", "has no citation; cite at least one source with a claim and a locator"))
-    for index, source_id in _not_in(sources, "source_id", citations, "source_id"):
-        problems.append(sources.where(index).problem("source_id", f"{shown(source_id)} is cited by no action; cite it or delete the file"))
+    for name, frame in frames.items():
+        schema = schemas[name]
+        for key in schema.foreign_keys:
+            for index, value in _not_in(frame, key.fields[0], frames[key.resource], key.reference_fields[0]):
+                message = key.invalid.format(value=value) if key.invalid else f"is not among {key.resource}.{key.reference_fields[0]}"
+                problems.append(frame.where(index).problem(key.fields[0], f"{shown(value)} {message}"))
+        if isinstance(schema.layout, Nested) and schema.layout.min_items:
+            problems += _too_few(frames[schema.layout.parent], frame, schema.layout)
+        if schema.referenced_by:
+            referring = schema.referenced_by
+            for index, value in _not_in(frame, schema.primary_key[0], frames[referring.resource], referring.fields[0]):
+                problems.append(frame.where(index).problem(schema.primary_key[0], f"{shown(value)} {referring.invalid}"))
+    return problems + _self_links(frames["action_links"])
+
+
+def _too_few(parents: Frame, children: Frame, layout: Nested) -> list[Problem]:
+    counts = pc.value_counts(children.arrow.column(layout.parent_field)).to_pylist()
+    enough = pa.array([c["values"] for c in counts if c["counts"] >= layout.min_items], type=pa.string())
+    found = pc.fill_null(pc.is_in(parents.arrow.column(layout.parent_field), value_set=enough, skip_nulls=False), False)
+    problems = []
+    for index in _indices(pc.invert(found)):
+        where = parents.where(index)
+        if layout.key not in where.reported:
+            problems.append(where.problem(layout.key, layout.missing or f"needs at least {layout.min_items} {layout.key}"))
     return problems
+
+
+def _self_links(links: Frame) -> list[Problem]:
+    same = pc.equal(links.arrow.column("related_action_id"), links.arrow.column("action_id"))
+    return [links.where(index).problem("related_action_id", "links the action to itself; name an earlier action") for index in _indices(same)]
 
 
 def _not_in(frame: Frame, column: str, other: Frame, other_column: str, nulls: bool = False) -> list[tuple[int, object]]:
@@ -255,8 +266,19 @@ def check_geography(jurisdictions: Table) -> list[Problem]:
         formed = {name: row[name] if well_formed(jurisdictions, name, row[name]) else None
                   for name in ("state", "state_fips", "county_fips", "place_geoid", "ocd_id")}
         given = {name for name in ("county_fips", "ocd_id") if row[name]}
-        problems += _geography_of({**row, **formed}, where, given)
+        problems += _geography_of({**row, **formed}, where, given) + _id_in_state(jurisdictions, row, where)
     return problems
+
+
+def _id_in_state(jurisdictions: Table, row: dict, where) -> list[Problem]:
+    """A jurisdiction's id starts with its state's code (its file's path is checked after)."""
+    jid, state = row["jurisdiction_id"], row["state"]
+    if not well_formed(jurisdictions, "jurisdiction_id", jid) or state not in reference.state_fips_by_usps():
+        return []
+    if jid.startswith(f"{state.lower()}-"):
+        return []
+    where.reported.add("jurisdiction_id")
+    return [where.problem("jurisdiction_id", f"{shown(jid)} must start with the state code {state.lower()!r} and a hyphen")]
 
 
 def _geography_of(row: dict, where, given: set[str]) -> list[Problem]:
@@ -302,7 +324,7 @@ def check_dates(tables: dict[str, Table], today: dt.date) -> list[Problem]:
         elif (start or end) and (start or end) > today:
             problems.append(where.problem("date", f"{shown(row['date'])} is after today ({today.isoformat()})"))
     citations = tables["citations"]
-    invalid = citations.schema.field("date_stated")["x-invalid"]
+    invalid = citations.schema.field("date_stated").invalid or "is not a date"
     for row, where in zip(citations.rows, citations.where):
         problems += _stated_date_problems(row, where, invalid)
     for row, where in zip(tables["sources"].rows, tables["sources"].where):

@@ -74,7 +74,7 @@ def test_usage_errors_exit_2(project):
 def test_a_folder_without_schemas_is_a_clear_error(tmp_path):
     result = run(tmp_path, "validate")
     assert result.exit_code == 1
-    assert result.stdout.startswith("schemas: is missing ") and result.stdout.rstrip().endswith("a project folder?")
+    assert result.stdout == "schemas/package.json: is missing; is this a project folder?\n"
     assert "Traceback" not in result.output
 
 

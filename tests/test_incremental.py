@@ -17,7 +17,7 @@ from etl.pipeline import load_dataset
 from etl.problems import ProblemError
 from etl.project import Project
 from etl.publish import render
-from etl.schema import load_schemas
+from etl.project import CACHE
 
 from conftest import REPO, write
 
@@ -118,9 +118,9 @@ def test_a_date_after_the_day_it_was_checked_is_checked_again(tmp_path):
 
 def test_a_missing_shard_means_no_cache(real):
     outcome(real, use_cache=True)
-    shard = next((real / cache.CACHE_DIR).glob("frame-actions-*.arrow"))
+    shard = next((real / CACHE).glob("frame-actions-*.arrow"))
     shard.unlink()
-    assert cache.recall_snapshot(Project(real), cache.code_key(Project(real)), load_schemas(real / "schemas")) is None
+    assert cache.recall_snapshot(Project(real), cache.code_key(Project(real)), Project(real).schemas) is None
     assert outcome(real, use_cache=True) == outcome(real, use_cache=False)
 
 

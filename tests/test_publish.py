@@ -10,7 +10,8 @@ import shutil
 from frictionless import Package
 
 from etl.project import Project
-from etl.publish import STAGING, exclusive, PublishError, recover
+from etl.project import STAGING
+from etl.publish import PublishError, exclusive, recover
 
 from conftest import JURISDICTION, run, write
 

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import reference
+from ..problems import CommandError
 from ..scaffold import ID_ALPHABET, slugify
 
 ICE_287G_PAGE = "https://www.ice.gov/identify-and-arrest/287g"
@@ -43,7 +44,7 @@ NO_COUNTY = {"", "#N/A", "N/A", "#NA", "NA"}
 EXCEL_EPOCH = dt.date(1899, 12, 30)
 
 
-class ImportError_(Exception):
+class ImportError_(CommandError):
     """The file is not an edition we can read; nothing was written."""
 
 
@@ -459,25 +460,25 @@ def source_record(edition: Edition) -> dict:
 def import_edition(project, path: Path, registry_path: Path, kind=None, published=None, time_of_day=None) -> Report:
     """Add one edition's agreements to raw/; nothing is written unless the whole file was read."""
     from ..canonical import dump
-    from ..pipeline import read_raw, read_schemas
+    from ..files import write_text_atomically
+    from ..pipeline import read_raw
     from ..problems import ProblemError
-    from ..rawfiles import write_atomically
 
     edition = edition_of(path, kind, published, time_of_day)
     sheet = read_sheet(path, edition)
     registry = Registry(registry_path)
-    schemas = read_schemas(project)
-    jurisdiction_files, source_files, problems = read_raw(project)
+    schemas = project.schemas
+    files, problems = read_raw(project)
     if problems:
         raise ProblemError(problems)  # never import onto raw records that do not read cleanly
-    plan = _Plan(project, edition, jurisdiction_files, source_files, _mapping(project))
+    plan = _Plan(project, edition, files["jurisdictions"], files["sources"], _mapping(project))
     for row in sheet.rows:
         plan.add(row, registry)
     plan.report.rows = len(sheet.rows)
     plan.report.unmatched = sheet.problems + plan.report.unmatched
     plan.report.no_longer_listed = plan.absent()
     for target, (table, record) in sorted(plan.changed.items()):
-        write_atomically(target, dump(schemas, table, record))
+        write_text_atomically(target, dump(schemas, table, record))
         plan.report.written.append(project.relative(target))
     return plan.report
 
@@ -536,7 +537,7 @@ class _Plan:
         if self.edition.source_id not in self.sources:
             record = source_record(self.edition)
             self.sources[record["source_id"]] = record
-            self.changed[self.project.sources_dir / f"{record['source_id']}.yaml"] = ("sources", record)
+            self.changed[self.project.path_of_record("sources", record["source_id"])] = ("sources", record)
 
     def _jurisdiction_path(self, resolved: Resolved, row: Row) -> Path | None:
         record = resolved.record
@@ -548,7 +549,7 @@ class _Plan:
                 return None
             return path
         jid = record["jurisdiction_id"]
-        path = self.project.jurisdictions_dir / jid[:2] / f"{jid[3:]}.yaml"
+        path = self.project.path_of_record("jurisdictions", jid)
         self.files[path] = dict(record)
         self.by_id[jid] = path
         if record.get("ocd_id"):

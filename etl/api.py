@@ -1,0 +1,126 @@
+"""What `etl` does, as functions: the Click commands in `cli.py` only parse options, call these, print
+and exit. Each takes a Project; problems in the data are raised as ProblemError.
+
+Heavy libraries are imported inside the functions that need them, so that a command that finds
+nothing to do (its inputs are those of the last run) never imports pandera, polars or pyarrow.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .cache import read_inputs, recall, remember
+from .project import Project
+
+
+@dataclass
+class Built:
+    """What `build` did: `files` published, or none because the outputs were already current."""
+
+    counts: dict[str, int]
+    files: int = 0
+    current: bool = False
+
+
+def validate(project: Project) -> dict[str, int]:
+    """Check every raw record; return the number of rows of each table. Inputs identical to those of
+    the last clean validation are not checked again."""
+    from .pipeline import load_dataset
+
+    inputs = read_inputs(project)
+    known = recall(project, "valid")
+    if known and known.get("inputs") == inputs.digest():
+        return dict(known["counts"])
+    dataset = load_dataset(project, inputs)
+    counts = dataset.counts()
+    remember(project, "valid", {"inputs": dataset.digest, "counts": counts})
+    return counts
+
+
+def build(project: Project) -> Built:
+    """Validate and publish; nothing is done when the inputs are those of the last publication and
+    the published files are intact."""
+    from .publish import exclusive, outputs_intact, publish, render
+
+    inputs = read_inputs(project)
+    known = recall(project, "published")
+    if known and known.get("inputs") == inputs.digest() and outputs_intact(project):
+        return Built(dict(known.get("counts", {})), current=True)
+    from .pipeline import load_dataset
+
+    dataset = load_dataset(project, inputs)
+    files = render(dataset.tables, dataset.schemas)
+    with exclusive(project):
+        publish(project, files)
+    remember(project, "published", {"inputs": dataset.digest, "counts": dataset.counts()})
+    return Built(dataset.counts(), files=len(files))
+
+
+def stale_outputs(project: Project) -> tuple[list[str], int]:
+    """Build in memory from every raw file (no cache) and compare with the committed outputs: the
+    paths that differ, and how many files were compared."""
+    from .pipeline import load_dataset
+    from .publish import render, stale_files
+
+    dataset = load_dataset(project, read_inputs(project, trust_stat=False), use_cache=False)
+    files = render(dataset.tables, dataset.schemas)
+    return stale_files(project, files), len(files)
+
+
+def fmt(project: Project, files: list[Path] | None, write: bool) -> list[str]:
+    """The raw files (all, or `files`) that are not in canonical form; rewritten when `write`."""
+    from .rawfiles import canonicalize
+
+    return canonicalize(project, files, write)
+
+
+def new_jurisdiction(project: Project, state: str, name: str, kind: str) -> str:
+    from .rawfiles import add_jurisdiction
+
+    return add_jurisdiction(project, state, name, kind)
+
+
+def new_action(project: Project, jurisdiction_id: str) -> str:
+    from .rawfiles import add_action
+
+    return add_action(project, jurisdiction_id)
+
+
+def new_source(project: Project, url: str, publisher: str, source_id: str | None) -> str:
+    from .rawfiles import add_source
+
+    return add_source(project, url, publisher, source_id)
+
+
+def import_ice_287g(project: Project, spreadsheet: Path, registry: Path, list_name: str | None,
+                    published: dt.date | None, time_of_day: str | None) -> Any:
+    """Add one edition of ICE's 287(g) list to raw/; return the importer's report."""
+    from .importers.ice_287g import import_edition
+
+    kind = f"ice_287g_{list_name}" if list_name else None
+    return import_edition(project, spreadsheet, registry, kind, published, time_of_day)
+
+
+def stats(project: Project) -> dict:
+    from .pipeline import load_dataset
+    from .report import stats as summarize
+
+    return summarize(load_dataset(project).tables)
+
+
+def show(project: Project, jurisdiction_id: str) -> str | None:
+    from .pipeline import load_dataset
+    from .report import timeline
+
+    return timeline(load_dataset(project).tables, jurisdiction_id)
+
+
+def docs(project: Project, command: click.Group, write: bool) -> list[str]:
+    from .docs import generate
+
+    return generate(project, command, write)
