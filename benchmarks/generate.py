@@ -20,8 +20,8 @@ sys.path.insert(0, str(REPO))
 
 from etl import reference  # noqa: E402
 from etl.canonical import dump  # noqa: E402
-from etl.schema import load_schemas  # noqa: E402
 from etl.scaffold import ID_ALPHABET, slugify  # noqa: E402
+from etl.schema import load_schemas  # noqa: E402
 
 ACTIONS_PER_JURISDICTION = 10
 ACTIONS_PER_SOURCE = 10

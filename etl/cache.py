@@ -22,6 +22,7 @@ that cannot be read counts as no cache.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -111,10 +112,7 @@ def _recall_memo(project: Project) -> dict[str, tuple]:
 
 
 def _remember_memo(project: Project, memo: dict[str, tuple]) -> None:
-    try:
-        write_atomically(project.cache / MEMO, json.dumps({name: list(memo[name]) for name in sorted(memo)}).encode())
-    except OSError:
-        pass
+    remember(project, MEMO.removesuffix(".json"), {name: list(memo[name]) for name in sorted(memo)})
 
 
 def file_digest(path: str) -> str | None:
@@ -164,10 +162,8 @@ def recall(project: Project, what: str) -> dict | None:
 
 def remember(project: Project, what: str, record: dict) -> None:
     """Best effort: a cache that cannot be written only costs time later."""
-    try:
+    with contextlib.suppress(OSError):
         write_atomically(project.cache / f"{what}.json", json.dumps(record).encode())
-    except OSError:
-        pass
 
 
 # -- The snapshot ----------------------------------------------------------------------------------
@@ -219,8 +215,8 @@ def recall_snapshot(project: Project, key: str, schemas) -> Snapshot | None:
         files = _read_arrow(folder / pointer["files"]).to_pydict()
         problems = _read_arrow(folder / pointer["problems"]).to_pydict()
         records = {name: FileRecord(sha, [], complete, typed, latest, checked_on)
-                   for name, sha, complete, typed, latest, checked_on in zip(*(files[column] for column in FILE_COLUMNS))}
-        for file, line, field_name, message in zip(*(problems[column] for column in PROBLEM_COLUMNS)):
+                   for name, sha, complete, typed, latest, checked_on in zip(*(files[column] for column in FILE_COLUMNS), strict=True)}
+        for file, line, field_name, message in zip(*(problems[column] for column in PROBLEM_COLUMNS), strict=True):
             records[file].problems.append(Problem(file, line, field_name, message))
     except (OSError, ValueError, KeyError, TypeError, pa.ArrowException):
         return None
@@ -245,7 +241,7 @@ def remember_snapshot(project: Project, snapshot: Snapshot) -> None:
     problems = pa.table({column: [getattr(p, column) for p in problems] for column in PROBLEM_COLUMNS},
                         schema=pa.schema([("file", pa.string()), ("line", pa.int64()), ("field", pa.string()), ("message", pa.string())]))
     try:
-        pointer = {"code_key": snapshot.code_key, "files": f"files-{token}.arrow", "problems": f"problems-{token}.arrow", "shards": {}}
+        pointer: dict[str, Any] = {"code_key": snapshot.code_key, "files": f"files-{token}.arrow", "problems": f"problems-{token}.arrow", "shards": {}}
         _write_arrow(folder / pointer["files"], files)
         _write_arrow(folder / pointer["problems"], problems)
         for name, shards in snapshot.shards.items():

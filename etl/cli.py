@@ -6,6 +6,7 @@ Exit codes: 0 success; 1 the data has problems (or outputs are stale); 2 usage e
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -47,10 +48,8 @@ class _Group(click.Group):
 
 def _silence_stdout() -> None:
     """Point stdout at /dev/null so that Python's final flush cannot fail again."""
-    try:
+    with contextlib.suppress(OSError, ValueError):  # no real file descriptor (as under a test runner)
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    except (OSError, ValueError):  # no real file descriptor (as under a test runner)
-        pass
 
 
 def _report(error: ProblemError, ctx: click.Context) -> None:

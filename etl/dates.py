@@ -31,11 +31,13 @@ def _bounds_of_part(text: str) -> tuple[str, dt.date, dt.date]:
     match = _PART.match(text)
     if not match:
         raise ValueError(text)
-    year, month, day = (int(group) if group else None for group in match.groups())
-    if month is None:
+    year_text, month_text, day_text = match.groups()
+    year = int(year_text)
+    if month_text is None:
         return "year", dt.date(year, 1, 1), dt.date(year, 12, 31)
-    if day is None:
+    month = int(month_text)
+    if day_text is None:
         last = calendar.monthrange(year, month)[1] if 1 <= month <= 12 else 0  # month 13: date() refuses
         return "month", dt.date(year, month, 1), dt.date(year, month, last)
-    day_date = dt.date(year, month, day)
+    day_date = dt.date(year, month, int(day_text))
     return "day", day_date, day_date

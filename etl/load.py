@@ -10,15 +10,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 
 from .problems import Problem
 
-try:  # the C parser is several times faster; the pure-Python one behaves the same
-    from yaml import CSafeLoader as _Loader
-except ImportError:  # pragma: no cover - only on builds of PyYAML without libyaml
-    from yaml import SafeLoader as _Loader
+_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's parser is several times faster; both behave the same
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 NULL_WORDS = {"", "~", "null", "Null", "NULL"}
@@ -50,7 +48,7 @@ class Sequence(list):
 class RawFile:
     path: Path
     name: str  # as shown to curators: relative to the project root
-    data: object  # a Mapping when the file is well formed
+    data: Mapping  # the file's top-level mapping
 
 
 class _Invalid(Exception):
@@ -124,11 +122,12 @@ def parse_text(text: str) -> Mapping:
 def _refuse_markup(text: str) -> None:
     """Refuse anchors, aliases and tags, with their line: the tree would hide them."""
     for event in yaml.parse(text, Loader=_Loader):
-        line = event.start_mark.line + 1
+        line = event.start_mark.line + 1 if event.start_mark else 0
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
             raise _Invalid(line, "uses a YAML anchor or alias (& or *); write each value out in full")
-        if getattr(event, "tag", None):
-            raise _Invalid(line, f"uses the YAML tag {event.tag}; tags are not allowed")
+        tag = getattr(event, "tag", None)
+        if tag:
+            raise _Invalid(line, f"uses the YAML tag {tag}; tags are not allowed")
 
 
 class _TextLoader(_Loader):
@@ -146,7 +145,8 @@ def _from_nodes(text: str) -> Mapping:
     except yaml.composer.ComposerError as error:
         if "single document" not in str(error.context):
             raise
-        raise _Invalid(error.problem_mark.line + 1, "holds more than one YAML document; keep one per file") from None
+        line = error.problem_mark.line + 1 if error.problem_mark else 0
+        raise _Invalid(line, "holds more than one YAML document; keep one per file") from None
     finally:
         loader.dispose()
     if root is None:

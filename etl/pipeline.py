@@ -12,7 +12,6 @@ import gc
 import hashlib
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 
 from .cache import FileRecord, Inputs, Snapshot, read_inputs, recall_snapshot, remember_snapshot
 from .load import RawFile, parse_blob, read_blob

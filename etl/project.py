@@ -77,7 +77,8 @@ class Project:
 
     def listing(self) -> list[str]:
         """Every file and link under raw/ (links are not followed), as curators see the paths."""
-        found, folders = [], [RAW]
+        found: list[str] = []
+        folders = [RAW]
         while folders:
             folder = folders.pop()
             for entry in _entries(self.root / folder):
@@ -88,7 +89,7 @@ class Project:
 
 def _matching(root: Path, base: str, segments: list[re.Pattern[str]]) -> list[str]:
     """Paths under `base` whose segments match `segments` in turn (folders before the last one)."""
-    found = [base]
+    found: list[str] = [base]
     for depth, pattern in enumerate(segments):
         last = depth == len(segments) - 1
         found = [f"{folder}/{entry.name}" for folder in found for entry in _entries(root / folder)

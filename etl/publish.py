@@ -22,7 +22,6 @@ import os
 import shutil
 from contextlib import contextmanager
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 from . import checkpoints
@@ -168,15 +167,17 @@ def _read(path: Path) -> bytes | None:
 def exclusive(project: Project):
     """Hold the project's build lock; refuse at once when another build holds it."""
     try:
-        handle = open(project.lock_file, "a+")
+        descriptor = os.open(project.lock_file, os.O_RDWR | os.O_CREAT, 0o666)
     except OSError as error:
         raise PublishError(f"cannot open the lock file {project.lock_file}: {error.strerror}") from None
-    with handle:
+    try:
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise PublishError("another etl build is running in this project; wait for it to finish and try again") from None
         yield
+    finally:
+        os.close(descriptor)
 
 
 def publish(project: Project, files: dict[str, bytes]) -> None:

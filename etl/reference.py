@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import csv
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 
 
@@ -15,16 +15,16 @@ def _lines(name: str) -> list[str]:
     return resources.files("addfips").joinpath("data", name).read_text("utf-8").splitlines()
 
 
-@lru_cache(maxsize=None)
+@cache
 def state_fips_by_usps() -> dict[str, str]:
     """{'VA': '51', ...} for the states, DC and territories."""
     return {row["postal"]: row["fips"] for row in _rows("states.csv")}
 
 
-@lru_cache(maxsize=None)
+@cache
 def county_fips_codes() -> frozenset[str]:
     """Every five-digit county FIPS code in any Census edition addfips ships (2000 to 2020)."""
-    codes = set()
+    codes: set[str] = set()
     for name in ("counties_2000.csv", "counties_2010.csv", "counties_2015.csv", "counties_2020.csv"):
         header, *rows = csv.reader(_lines(name))
         state, county = header.index("statefp"), header.index("countyfp")
@@ -32,13 +32,13 @@ def county_fips_codes() -> frozenset[str]:
     return frozenset(codes)
 
 
-@lru_cache(maxsize=None)
+@cache
 def state_names_by_usps() -> dict[str, str]:
     """{'VA': 'Virginia', ...}"""
     return {row["postal"]: row["name"] for row in _rows("states.csv")}
 
 
-@lru_cache(maxsize=None)
+@cache
 def county_names() -> dict[str, str]:
     """{'51059': 'Fairfax County', ...} from the 2020 Census list."""
     return {row["statefp"] + row["countyfp"]: row["name"] for row in _rows("counties_2020.csv")}
@@ -53,7 +53,7 @@ def county_fips(name: str, usps: str) -> str | None:
     return _addfips().get_county_fips(name, state=usps)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _addfips():
     import addfips
 

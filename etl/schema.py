@@ -275,7 +275,8 @@ class _Located(dict):
 
 def _parse_json(text: str) -> Any:
     """JSON whose objects remember where they stand, so that a problem can name its line."""
-    decoder = json.JSONDecoder()
+    decoder: Any = json.JSONDecoder()
+    scanner: Any = json.scanner
 
     def parse_object(state, *args):
         start = state[1] - 1
@@ -284,8 +285,8 @@ def _parse_json(text: str) -> Any:
         located.start, located.end = start, end
         return located, end
 
-    decoder.parse_object = parse_object  # type: ignore[assignment]
-    decoder.scan_once = json.scanner.py_make_scanner(decoder)  # the pure-Python scanner calls parse_object
+    decoder.parse_object = parse_object
+    decoder.scan_once = scanner.py_make_scanner(decoder)  # the pure-Python scanner calls parse_object
     return decoder.decode(text)
 
 
@@ -460,7 +461,8 @@ def _layout(reader: _Reader, obj: Any) -> FileLayout | Nested | Derived:
         min_items = obj.get("min_items", 0)
         if not isinstance(min_items, int) or (min_items and "missing" not in obj):
             reader.problem(obj, "x-raw.min_items", "must be a whole number, with a `missing` message when above 0", "min_items")
-        return Nested(*(reader.text_of(obj, key, "x-raw") for key in RAW_KEYS["nested_in"][:3]), min_items=min_items, missing=obj.get("missing"))
+        parent, key, parent_field = (reader.text_of(obj, key, "x-raw") for key in RAW_KEYS["nested_in"][:3])
+        return Nested(parent, key, parent_field, min_items=min_items, missing=obj.get("missing"))
     if obj.get("derived") is not True:
         reader.problem(obj, "x-raw.derived", "must be true", "derived")
     return Derived()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from . import dates
 from .load import Mapping, RawFile, Sequence
@@ -69,7 +70,7 @@ class _Builder:
         table = self.tables[table_name]
         where.lines = dict(record.lines)
         self._check_keys(table_name, record, where)
-        row = {name: None for name in table.schema.field_names}
+        row: dict[str, Any] = {name: None for name in table.schema.field_names}
         if parent:
             row[parent[0]] = parent[1]
         for spec in table.schema.raw_fields:
@@ -128,7 +129,7 @@ class _Builder:
         """(row, bounds) for each row whose date field reads as a date; the others become problems."""
         table = self.tables[table_name]
         invalid = table.schema.field(field_name).invalid
-        for row, where in zip(table.rows, table.where):
+        for row, where in zip(table.rows, table.where, strict=True):
             if row[field_name] is None:
                 continue
             try:

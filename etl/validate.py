@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-
 from typing import Any
 
 import pyarrow as pa
@@ -52,8 +51,8 @@ def check_fields(frame: Frame, each: bool = True, across: bool = True) -> list[P
     rows (unique ids and keys)."""
     if not len(frame):
         return []
-    import polars as pl
     import pandera.polars as pa
+    import polars as pl
 
     schema, rules = pandera_schema(frame.schema, each, across)
     try:
@@ -62,7 +61,7 @@ def check_fields(frame: Frame, each: bool = True, across: bool = True) -> list[P
         cases = errors.failure_cases.select("column", "check", "index").rows()
         broken = [case for case in cases if case[2] is None]
         if broken:  # a check that could not run must never pass for one that found nothing
-            raise RuntimeError(f"pandera could not run {broken[0][1]} on {frame.name}.{broken[0][0]}")
+            raise RuntimeError(f"pandera could not run {broken[0][1]} on {frame.name}.{broken[0][0]}") from errors
         return [problem for case in cases for problem in _problems_of_failure(frame, rules, *case)]
     return []
 
@@ -138,6 +137,8 @@ def _problems_of_failure(frame: Frame, rules: dict, column: str | None, check: s
         row = {name: frame.arrow.column(name)[index].as_py() for name in key}
         listed = ", ".join(f"{name} {shown(value)}" for name, value in row.items())
         return [where.problem(key[0], f"repeats the {frame.name} row with {listed}; each may appear once")]
+    if column is None:  # pragma: no cover - pandera names the column of every other failure
+        raise RuntimeError(f"pandera reported {check} on {frame.name} without a column")
     value = frame.arrow.column(column)[index].as_py()
     spec = frame.schema.field(column)
     if column in where.reported:
@@ -197,7 +198,7 @@ def check_paths(schemas: Schemas, tables: dict[str, Table]) -> list[Problem]:
     problems = []
     for schema in schemas.file_tables:
         key_field, table = schema.primary_key[0], tables[schema.name]
-        for row, where in zip(table.rows, table.where):
+        for row, where in zip(table.rows, table.where, strict=True):
             key = row[key_field]
             if key_field in where.reported or not well_formed(table, key_field, key):
                 continue
@@ -262,7 +263,7 @@ def _indices(mask) -> list[int]:
 
 def check_geography(jurisdictions: Table) -> list[Problem]:
     problems = []
-    for row, where in zip(jurisdictions.rows, jurisdictions.where):
+    for row, where in zip(jurisdictions.rows, jurisdictions.where, strict=True):
         formed = {name: row[name] if well_formed(jurisdictions, name, row[name]) else None
                   for name in ("state", "state_fips", "county_fips", "place_geoid", "ocd_id")}
         given = {name for name in ("county_fips", "ocd_id") if row[name]}
@@ -317,7 +318,7 @@ def _geography_of(row: dict, where, given: set[str]) -> list[Problem]:
 
 def check_dates(tables: dict[str, Table], today: dt.date) -> list[Problem]:
     problems = []
-    for row, where in zip(tables["actions"].rows, tables["actions"].where):
+    for row, where in zip(tables["actions"].rows, tables["actions"].where, strict=True):
         start, end = row["date_start"], row["date_end"]
         if start and end and start > end:
             problems.append(where.problem("date", f"{shown(row['date'])} ends before it starts"))
@@ -325,9 +326,9 @@ def check_dates(tables: dict[str, Table], today: dt.date) -> list[Problem]:
             problems.append(where.problem("date", f"{shown(row['date'])} is after today ({today.isoformat()})"))
     citations = tables["citations"]
     invalid = citations.schema.field("date_stated").invalid or "is not a date"
-    for row, where in zip(citations.rows, citations.where):
+    for row, where in zip(citations.rows, citations.where, strict=True):
         problems += _stated_date_problems(row, where, invalid)
-    for row, where in zip(tables["sources"].rows, tables["sources"].where):
+    for row, where in zip(tables["sources"].rows, tables["sources"].where, strict=True):
         problems += _source_date_problems(row, where, today)
     return problems
 
@@ -335,9 +336,9 @@ def check_dates(tables: dict[str, Table], today: dt.date) -> list[Problem]:
 def latest_checked_dates(tables: dict[str, Table]) -> dict[str, dt.date]:
     """For each raw file, the latest of its dates that check_dates compares with today."""
     latest: dict[str, dt.date] = {}
-    found = [(where.file, row["date_start"]) for row, where in zip(tables["actions"].rows, tables["actions"].where)]
-    found += [(where.file, row["date_end"]) for row, where in zip(tables["actions"].rows, tables["actions"].where)]
-    for row, where in zip(tables["sources"].rows, tables["sources"].where):
+    found = [(where.file, row["date_start"]) for row, where in zip(tables["actions"].rows, tables["actions"].where, strict=True)]
+    found += [(where.file, row["date_end"]) for row, where in zip(tables["actions"].rows, tables["actions"].where, strict=True)]
+    for row, where in zip(tables["sources"].rows, tables["sources"].where, strict=True):
         found += [(where.file, row["accessed"]), (where.file, _first_day(row["published"]))]
     for file, day in found:
         if day and (file not in latest or day > latest[file]):

@@ -8,11 +8,10 @@ from pathlib import Path
 import click
 import pyarrow.parquet as pq
 import pytest
+from conftest import JURISDICTION, make_project, run, write
 
 from etl.cli import cli
 from etl.load import read_raw_file
-
-from conftest import JURISDICTION, make_project, run, write
 
 J = "raw/jurisdictions/ca/contra-costa-county.yaml"
 

@@ -10,7 +10,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from conftest import make_project, run
 
 CASES = Path(__file__).parent / "corpus" / "cases"

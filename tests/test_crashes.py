@@ -18,12 +18,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import JURISDICTION, REPO, run, write
 
 from etl.checkpoints import CHECKPOINTS, VARIABLE
 from etl.project import STAGING, Project
 from etl.publish import recover
-
-from conftest import JURISDICTION, REPO, make_project, run, write
 
 ETL = [sys.executable, "-m", "etl"]
 

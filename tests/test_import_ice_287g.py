@@ -9,11 +9,10 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from conftest import REPO, SHARED, run, write
 
 from etl.pipeline import load_dataset
 from etl.project import Project
-
-from conftest import REPO, SHARED, run, write
 
 HEADER = ["STATE", "LAW ENFORCEMENT AGENCY", "TYPE", "COUNTY", "SUPPORT TYPE", "SIGNED", "MOA", "ADDENDUM"]
 REGISTRY_ROWS = [

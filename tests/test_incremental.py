@@ -11,15 +11,13 @@ import os
 import shutil
 
 import pytest
+from conftest import REPO, write
 
 from etl import cache
 from etl.pipeline import load_dataset
 from etl.problems import ProblemError
-from etl.project import Project
+from etl.project import CACHE, Project
 from etl.publish import render
-from etl.project import CACHE
-
-from conftest import REPO, write
 
 FAIRFAX = "raw/jurisdictions/va/fairfax-county.yaml"
 ALACHUA = "raw/jurisdictions/fl/alachua-county.yaml"
@@ -107,7 +105,7 @@ def test_a_changed_file_is_read_again_and_the_others_are_not(real, monkeypatch):
 
 def test_a_date_after_the_day_it_was_checked_is_checked_again(tmp_path):
     """The "after today" problem depends on the day: a file that held a future date is read again."""
-    from conftest import make_project, JURISDICTION
+    from conftest import JURISDICTION, make_project
 
     root = make_project(tmp_path / "project", JURISDICTION.replace("date: 2018-11", "date: 2031-05"))
     before = outcome(root, use_cache=True, today=dt.date(2031, 4, 30))

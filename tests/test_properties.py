@@ -3,11 +3,11 @@ anything but the curators' own problems."""
 
 from __future__ import annotations
 
-import shutil
 import tempfile
 from pathlib import Path
 
 import yaml
+from conftest import JURISDICTION, REPO, SOURCE, make_project
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -17,10 +17,9 @@ from etl.problems import Problem, ProblemError
 from etl.project import Project
 from etl.schema import load_schemas
 
-from conftest import JURISDICTION, REPO, SOURCE, make_project
-
 SCHEMAS = load_schemas(REPO / "schemas")
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+PROJECT_SETTINGS = settings(SETTINGS, max_examples=80)  # each example validates a whole project
 
 
 def load_bytes(blob: bytes) -> list[Problem]:
@@ -68,14 +67,14 @@ def check_project(jurisdiction: str, source: str) -> None:
     with tempfile.TemporaryDirectory() as folder:
         root = make_project(Path(folder) / "p", jurisdiction, source)
         try:
-            load_dataset(Project(root))
+            load_dataset(Project(root), use_cache=False)
         except ProblemError as error:
             assert error.problems
             for problem in error.problems:
                 assert problem.file.startswith("raw/") and problem.message
 
 
-@SETTINGS
+@PROJECT_SETTINGS
 @given(st.data())
 def test_mutated_records_give_problems_never_crashes(data):
     target = data.draw(st.sampled_from(["jurisdiction", "source"]))
@@ -94,7 +93,7 @@ def records(table: str):
     return st.dictionaries(st.sampled_from(keys), values(), max_size=len(keys))
 
 
-@SETTINGS
+@PROJECT_SETTINGS
 @given(records("jurisdictions"), records("sources"))
 def test_random_records_give_problems_never_crashes(jurisdiction, source):
     check_project(yaml.safe_dump(jurisdiction, allow_unicode=True), yaml.safe_dump(source, allow_unicode=True))

@@ -5,17 +5,13 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-import shutil
-
-from frictionless import Package
-
-from etl.project import Project
-from etl.project import STAGING
-from etl.publish import PublishError, exclusive, recover
-
-from conftest import JURISDICTION, run, write
 
 import pytest
+from conftest import JURISDICTION, run, write
+from frictionless import Package
+
+from etl.project import STAGING, Project
+from etl.publish import PublishError, exclusive, recover
 
 
 def test_frictionless_validates_the_package(project):
@@ -89,9 +85,8 @@ def test_an_incomplete_staging_folder_is_discarded(project):
 
 def test_a_second_build_at_the_same_time_is_refused(project):
     with exclusive(Project(project)):
-        with pytest.raises(PublishError, match="another etl build is running"):
-            with exclusive(Project(project)):
-                pass
+        with pytest.raises(PublishError, match="another etl build is running"), exclusive(Project(project)):
+            pass
         result = run(project, "build")
     assert result.exit_code == 1 and "another etl build is running" in result.output
 

@@ -9,11 +9,10 @@ import csv
 import json
 
 import pytest
+from conftest import REPO, SHARED, run
 
 from etl.pipeline import load_dataset
 from etl.project import Project
-
-from conftest import REPO, SHARED, run
 
 OCD_REGISTRY = SHARED / "reference/ocd/us_census_places.csv"
 SEED_JURISDICTIONS = ["va-fairfax-county", "nj-hudson-county", "ca-contra-costa-county", "pa-philadelphia", "va-alexandria"]

@@ -7,12 +7,11 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import REPO, run
 
 from etl.problems import ProblemError
 from etl.project import Project
 from etl.schema import FileLayout, load_schemas
-
-from conftest import REPO, run
 
 
 def problems_of(folder: Path) -> list[str]:

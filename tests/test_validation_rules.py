@@ -5,12 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import JURISDICTION, SOURCE, make_project, write
 
 from etl.pipeline import load_dataset
 from etl.problems import ProblemError
 from etl.project import Project
-
-from conftest import JURISDICTION, SOURCE, make_project, write
 
 J = "raw/jurisdictions/ca/contra-costa-county.yaml"
 S = "raw/sources/example-news.yaml"

@@ -573,7 +573,7 @@ class _Plan:
 
 def _mapping(project) -> dict[tuple[str, str], dict]:
     """Curators' assignments of agencies the importer cannot match: {(USPS, agency): jurisdiction_id}."""
-    from ..load import read_raw_file
+    from ..load import Sequence, read_raw_file
     from ..problems import Problem, ProblemError
 
     path = project.root / MAPPING_FILE
@@ -582,7 +582,9 @@ def _mapping(project) -> dict[tuple[str, str], dict]:
     raw, problems = read_raw_file(path, MAPPING_FILE)
     if raw is None:
         raise ProblemError(problems)
-    entries = raw.data.get("agencies") or []
+    entries = raw.data.get("agencies")
+    if not isinstance(entries, Sequence):
+        raise ProblemError([Problem(MAPPING_FILE, raw.data.line, "agencies", "must be a list of agencies (- state: ...)")])
     result = {}
     for index, entry in enumerate(entries):
         complete = isinstance(entry, dict) and all(entry.get(k) for k in ("state", "agency", "note")) and (entry.get("ocd_id") or entry.get("name"))
