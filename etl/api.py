@@ -30,12 +30,12 @@ class Built:
 def validate(project: Project) -> dict[str, int]:
     """Check every raw record; return the number of rows of each table. Inputs identical to those of
     the last clean validation are not checked again."""
-    from .pipeline import load_dataset
-
     inputs = read_inputs(project)
     known = recall(project, "valid")
     if known and known.get("inputs") == inputs.digest():
         return dict(known["counts"])
+    from .pipeline import load_dataset
+
     dataset = load_dataset(project, inputs)
     counts = dataset.counts()
     remember(project, "valid", {"inputs": dataset.digest, "counts": counts})

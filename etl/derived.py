@@ -3,8 +3,7 @@ agreement that an imported edition of ICE's 287(g) lists names, with its status.
 
 from __future__ import annotations
 
-import pyarrow.compute as pc
-
+from . import arrow_ops as ops
 from . import dates
 from .frames import Frame, derived_frame
 from .schema import TableSchema
@@ -14,13 +13,13 @@ def agreements_287g(frames: dict[str, Frame], table: TableSchema) -> Frame:
     """The derived table, from only the rows that bear on it: editions, their citations, and the
     287(g) actions of the jurisdictions they list."""
     sources, citations, actions = frames["sources"], frames["citations"], frames["actions"]
-    editions = _rows(sources, pc.is_valid(sources.arrow.column("edition_of")), ["source_id", "edition_of", "published"])
-    cited = _rows(citations, pc.is_in(citations.arrow.column("source_id"), value_set=_values(editions, "source_id")),
+    editions = _rows(sources, ops.is_valid(sources.arrow.column("edition_of")), ["source_id", "edition_of", "published"])
+    cited = _rows(citations, ops.is_in(citations.arrow.column("source_id"), _values(editions, "source_id")),
                   ["action_id", "source_id"])
-    listed = pc.is_in(actions.arrow.column("action_id"), value_set=_values(cited, "action_id"))
-    places = pc.unique(actions.arrow.column("jurisdiction_id").filter(listed))
-    bearing = pc.or_(listed, pc.and_(pc.starts_with(actions.arrow.column("arrangement"), "287g"),
-                                     pc.is_in(actions.arrow.column("jurisdiction_id"), value_set=places)))
+    listed = ops.is_in(actions.arrow.column("action_id"), _values(cited, "action_id"))
+    places = ops.unique(ops.filter_rows(actions.arrow.column("jurisdiction_id"), listed))
+    bearing = ops.or_(listed, ops.and_(ops.starts_with(actions.arrow.column("arrangement"), "287g"),
+                                       ops.is_in(actions.arrow.column("jurisdiction_id"), places)))
     fields = ["action_id", "jurisdiction_id", "actor_name", "arrangement", "action", "stage", "date_precision", "date_start", "date_end"]
     return derived_frame(table, derive_agreements(editions, cited, _rows(actions, bearing, fields)))
 

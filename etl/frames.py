@@ -12,16 +12,17 @@ from __future__ import annotations
 import json
 import zlib
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cache, cached_property
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
+from . import arrow_ops as ops
 from .schema import TableSchema
 from .tables import Table, Where
 
 FILE, POSITION, WHERE = "_file", "_position", "_where"
-SHARDS = 16  # a table is kept in this many parts, by raw file name, so that a run rewrites only a few
+MAX_SHARDS = 16  # a table is kept in up to this many parts, by raw file name, so that a run rewrites only a few
+FILES_PER_SHARD = 1000  # fewer files than this make one part: a small project reads and writes few cache files
 MAX_CHUNKS = 32  # a rebuilt shard gains a chunk each time; past this many they are joined into one
 PROVENANCE = (pa.field(FILE, pa.string()), pa.field(POSITION, pa.int64()), pa.field(WHERE, pa.string()))
 
@@ -55,11 +56,11 @@ class Frame:
     def in_read_order(self, mask, fields: list[str]) -> list[dict]:
         """The rows that `mask` selects, as dicts of `fields`, in the order a full read gives (by file,
         then by position in the file)."""
-        chosen = self.arrow.filter(pc.fill_null(mask, False))
-        order = pc.sort_indices(chosen, sort_keys=[(FILE, "ascending"), (POSITION, "ascending")])
-        return chosen.take(order).select(fields).to_pylist()
+        chosen = ops.filter_rows(self.arrow, ops.without_nulls(mask))
+        return ops.take(chosen, ops.sort_indices(chosen, [FILE, POSITION])).select(fields).to_pylist()
 
 
+@cache
 def frame_schema(table: TableSchema) -> pa.Schema:
     """The frame's columns; every one may hold nulls, so that rows with problems can be kept."""
     fields = [pa.field(f.name, f.type) for f in table.arrow_schema]
@@ -92,37 +93,52 @@ class Shard:
     stored: str | None = None
 
 
-def shard_of(file: str) -> int:
-    return zlib.crc32(file.encode()) % SHARDS
+def shard_count(files: int) -> int:
+    """How many parts each table is kept in, for a project of this many raw files."""
+    return min(MAX_SHARDS, files // FILES_PER_SHARD + 1)
 
 
-def shards_of(frame: Frame) -> list[Shard]:
-    encoded = pc.dictionary_encode(frame.arrow.column(FILE)).combine_chunks()
-    shard_of_file = pa.array([shard_of(file) for file in encoded.dictionary.to_pylist()], type=pa.int32())
-    shard = pc.take(shard_of_file, encoded.indices)
-    return [Shard(frame.arrow.filter(pc.equal(shard, number))) for number in range(SHARDS)]
+def shard_of(file: str, count: int) -> int:
+    return zlib.crc32(file.encode()) % count
 
 
-def merge(kept: list[Shard] | None, dropped: set[str], fresh: Frame) -> list[Shard]:
-    """The shards of `kept` without the rows of the `dropped` files, plus the `fresh` rows. Only the
-    shards that hold a dropped or fresh file are rebuilt. Rows are in no particular order: whatever
-    depends on order sorts (by primary key, or by file and position)."""
+def shards_of(frame: Frame, count: int) -> list[Shard]:
+    if count == 1:
+        return [Shard(frame.arrow)]
+    encoded = ops.dictionary_encode(frame.arrow.column(FILE)).combine_chunks()
+    shard_of_file = pa.array([shard_of(file, count) for file in encoded.dictionary.to_pylist()], type=pa.int32())
+    shard = ops.take(shard_of_file, encoded.indices)
+    return [Shard(ops.filter_rows(frame.arrow, ops.equal(shard, pa.scalar(number, pa.int32())))) for number in range(count)]
+
+
+def merge(kept: list[Shard] | None, dropped: set[str], fresh: Frame, count: int) -> list[Shard]:
+    """`count` shards: those of `kept` without the rows of the `dropped` files, plus the `fresh` rows.
+    Only the shards that hold a dropped or fresh file are rebuilt (all of them when the count
+    changed). Rows are in no particular order: whatever depends on order sorts (by primary key, or by
+    file and position)."""
+    if kept and len(kept) != count:
+        rows = _without(pa.concat_tables([shard.arrow for shard in kept]), dropped)
+        return shards_of(Frame(fresh.schema, pa.concat_tables([rows, fresh.arrow])), count)
     if not kept:
-        return shards_of(fresh)
-    arrived = shards_of(fresh) if len(fresh) else None
-    touched = {shard_of(file) for file in dropped} | ({number for number, shard in enumerate(arrived) if shard.arrow.num_rows} if arrived else set())
+        return shards_of(fresh, count)
+    arrived = shards_of(fresh, count) if len(fresh) else None
+    touched = {shard_of(file, count) for file in dropped} | ({number for number, shard in enumerate(arrived) if shard.arrow.num_rows} if arrived else set())
     merged = []
     for number, shard in enumerate(kept):
         if number not in touched:
             merged.append(shard)
             continue
-        arrow = shard.arrow
-        if dropped:
-            arrow = arrow.filter(pc.invert(pc.is_in(arrow.column(FILE), value_set=pa.array(sorted(dropped), type=pa.string()))))
+        arrow = _without(shard.arrow, dropped)
         if arrived:
             arrow = pa.concat_tables([arrow, arrived[number].arrow])
         merged.append(Shard(arrow.combine_chunks() if arrow.column(0).num_chunks > MAX_CHUNKS else arrow))
     return merged
+
+
+def _without(arrow: pa.Table, dropped: set[str]) -> pa.Table:
+    if not dropped:
+        return arrow
+    return ops.filter_rows(arrow, ops.invert(ops.is_in(arrow.column(FILE), pa.array(sorted(dropped), type=pa.string()))))
 
 
 def whole(table: TableSchema, shards: list[Shard]) -> Frame:

@@ -68,7 +68,7 @@ def _without_cycle_collection():
 def current_rows(project: Project, schemas: Schemas, inputs: Inputs, outside: set[str], today: dt.date, use_cache: bool):
     """A record of every raw file and the rows of them all, as frames. Only the files that the last
     snapshot does not hold exactly are read again; the new snapshot is remembered."""
-    from .frames import merge, whole
+    from .frames import merge, shard_count, whole
 
     previous = (use_cache and recall_snapshot(project, inputs.code_key, schemas)) or Snapshot(inputs.code_key, {}, {})
     kept = {name: record for name, record in previous.files.items()
@@ -76,7 +76,8 @@ def current_rows(project: Project, schemas: Schemas, inputs: Inputs, outside: se
     to_read = [name for name in inputs.digests if name not in kept and name not in outside]
     records, fresh = read_files(project, schemas, to_read, today)
     dropped = set(previous.files) - set(kept)
-    shards = {name: merge(previous.shards.get(name), dropped, fresh[name]) for name in fresh}
+    count = shard_count(len(inputs.digests))
+    shards = {name: merge(previous.shards.get(name), dropped, fresh[name], count) for name in fresh}
     records.update(kept)
     if use_cache and (to_read or dropped):
         remember_snapshot(project, Snapshot(inputs.code_key, records, shards))

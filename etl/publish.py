@@ -57,11 +57,10 @@ def render(tables: dict[str, Frame], schemas: Schemas) -> dict[str, bytes]:
 
 def _sorted_arrow(table: Frame):
     """The table's published columns, sorted by its primary key."""
-    import pyarrow.compute as pc
+    from . import arrow_ops as ops
 
     arrow_table = table.data()
-    order = pc.sort_indices(arrow_table, sort_keys=[(key, "ascending") for key in table.schema.primary_key])
-    return arrow_table.take(order).combine_chunks()
+    return ops.take(arrow_table, ops.sort_indices(arrow_table, list(table.schema.primary_key))).combine_chunks()
 
 
 def _arrow_csv(arrow_table) -> bytes:

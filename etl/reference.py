@@ -21,6 +21,12 @@ def state_fips_by_usps() -> dict[str, str]:
     return {row["postal"]: row["fips"] for row in _rows("states.csv")}
 
 
+def is_county(fips: str) -> bool:
+    """Whether `fips` is a county in any Census edition addfips ships; the 2020 list, which almost
+    every code is in, is read first and the older ones only for a code it lacks."""
+    return fips in county_names() or fips in county_fips_codes()
+
+
 @cache
 def county_fips_codes() -> frozenset[str]:
     """Every five-digit county FIPS code in any Census edition addfips ships (2000 to 2020)."""

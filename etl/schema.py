@@ -135,7 +135,7 @@ class ReferencedBy:
     invalid: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared and hashed by identity: one object per table and load
 class TableSchema:
     name: str
     title: str
@@ -180,7 +180,7 @@ class TableSchema:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Schemas:
     tables: dict[str, TableSchema]  # in the order they are published
     package: dict  # the package's metadata, as written

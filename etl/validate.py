@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from functools import cache
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
+from . import arrow_ops as ops
 from . import dates, reference
 from .frames import Frame
 from .load import CONTROL_CHARACTERS
@@ -46,49 +47,71 @@ def check_across(schemas: Schemas, frames: dict[str, Frame], complete: bool = Tr
 
 # -- Field checks with pandera ---------------------------------------------------------------------
 
+REQUIRED, UNIQUE, KEY = "required", "unique", "key"
+_SEPARATOR = "\x1f"  # between a field and a rule in the name of a verdict column
+
+
 def check_fields(frame: Frame, each: bool = True, across: bool = True) -> list[Problem]:
     """pandera's checks of the frame's fields: those of `each` value on its own, and those `across`
-    rows (unique ids and keys)."""
+    rows (unique ids and keys). Where a row fails, which rules it broke is worked out afterwards."""
     if not len(frame):
         return []
     import pandera.polars as pa
     import polars as pl
 
-    schema, rules = pandera_schema(frame.schema, each, across)
+    schema = pandera_schema(frame.schema, each, across)
+    data = pl.DataFrame(frame.arrow.select(list(schema.columns)))
     try:
-        schema.validate(pl.from_arrow(frame.arrow.select(list(schema.columns))), lazy=True)
+        schema.validate(data, lazy=True)
     except pa.errors.SchemaErrors as errors:
-        cases = errors.failure_cases.select("column", "check", "index").rows()
-        broken = [case for case in cases if case[2] is None]
-        if broken:  # a check that could not run must never pass for one that found nothing
-            raise RuntimeError(f"pandera could not run {broken[0][1]} on {frame.name}.{broken[0][0]}") from errors
-        return [problem for case in cases for problem in _problems_of_failure(frame, rules, *case)]
+        checks = set(errors.failure_cases.get_column("check").to_list())
+        if checks != {RULES_CHECK}:  # a check that could not run must never pass for one that found nothing
+            raise RuntimeError(f"pandera could not check {frame.name}: {sorted(map(str, checks))}") from errors
+        return _problems_of_verdicts(frame, data.select(verdicts(frame.schema, each, across)))
     return []
 
 
-def pandera_schema(table: TableSchema, each: bool = True, across: bool = True):
-    """The pandera schema of a table's checks `each` and `across` (see check_fields), and for each
-    column its value rules, in order: (kind, polars expression of a column -> whether it passes).
+RULES_CHECK = "rules from schemas/"
 
-    A column's value rules are one pandera check: each check costs a pass over the data, and a value
-    that fails is rare, so which rules it fails is worked out afterwards (`_failed_rules`)."""
+
+@cache
+def pandera_schema(table: TableSchema, each: bool = True, across: bool = True) -> Any:
+    """The pandera schema of a table's checks `each` and `across` (see check_fields): its columns, and
+    one check that every field's rules hold in every row.
+
+    The rules are one check over the whole table because pandera runs each check, and each column's
+    null and uniqueness tests, as a pass of its own: one pass makes a check of a few changed rows cost
+    a fifth as much, and failures are rare."""
     import pandera.polars as pa
     import polars as pl
 
-    columns, rules = {}, {}
+    columns = {
+        spec.name: pa.Column(pl.Boolean if each and spec.type == "boolean" else None, nullable=True)
+        for spec in table.fields if each or spec.unique or spec.name in table.primary_key
+    }
+
+    def rules_hold(data: Any) -> Any:
+        return data.lazyframe.select(pl.all_horizontal(verdicts(table, each, across)))
+
+    return pa.DataFrameSchema(columns, checks=[pa.Check(rules_hold, name=RULES_CHECK)], strict=True)
+
+
+def verdicts(table: TableSchema, each: bool, across: bool) -> list[Any]:
+    """One polars expression per field and rule, named FIELD<US>RULE: whether each row passes it."""
+    import polars as pl
+
+    found = []
     for spec in table.fields:
-        unique = across and spec.unique
-        if each or unique or (across and spec.name in table.primary_key):
-            rules[spec.name] = value_rules(spec) if each else []
-            checks = [pa.Check(_passes(rules[spec.name]), name="+".join(kind for kind, _ in rules[spec.name]), ignore_na=True)]
-            columns[spec.name] = pa.Column(
-                pl.Boolean if each and spec.type == "boolean" else None,
-                checks=checks if rules[spec.name] else [],
-                nullable=not (each and spec.required),
-                unique=unique,
-            )
-    key = list(table.primary_key)
-    return pa.DataFrameSchema(columns, strict=True, unique=key if across and len(key) > 1 else None), rules
+        column = pl.col(spec.name)
+        if each:
+            found += [(column.is_null() | rule(column)).alias(spec.name + _SEPARATOR + kind) for kind, rule in value_rules(spec)]
+            if spec.required and not spec.derived:  # a derived value is missing only where a problem was reported
+                found.append(column.is_not_null().alias(spec.name + _SEPARATOR + REQUIRED))
+        if across and spec.unique:
+            found.append((column.is_null() | ~column.is_duplicated()).alias(spec.name + _SEPARATOR + UNIQUE))
+    if across and len(table.primary_key) > 1:
+        found.append((~pl.struct(list(table.primary_key)).is_duplicated()).alias(table.primary_key[0] + _SEPARATOR + KEY))
+    return found
 
 
 def value_rules(spec: Field) -> list[tuple[str, Any]]:
@@ -108,46 +131,40 @@ def value_rules(spec: Field) -> list[tuple[str, Any]]:
     return rules
 
 
-def _passes(rules: list):
-    def check(data):
-        import polars as pl
-
-        column = pl.col(data.key)
-        return data.lazyframe.select(pl.all_horizontal([rule(column) for _, rule in rules]))
-
-    return check
-
-
-def _failed_rules(rules: list, value) -> list[str]:
-    import polars as pl
-
-    value = pl.Series([value], dtype=pl.String)
-    return [kind for kind, rule in rules if not pl.select(rule(pl.lit(value))).item()]
-
-
 CONTROL = re.compile(CONTROL_CHARACTERS)
 NOT_PLAIN = r"^$|^\s|\s$|^[=+\-@]|" + CONTROL_CHARACTERS  # empty, spaced, a spreadsheet formula, or control
 
 
-def _problems_of_failure(frame: Frame, rules: dict, column: str | None, check: str, index: int) -> list[Problem]:
-    """The curator's messages for one pandera failure; none when another message already covers it."""
+def _problems_of_verdicts(frame: Frame, verdict: Any) -> list[Problem]:
+    """The curator's messages for every rule that a row broke."""
+    import polars as pl
+
+    failing = verdict.with_row_index("_row").filter(~pl.all_horizontal(pl.exclude("_row")))
+    problems = []
+    for row in failing.iter_rows(named=True):
+        index = row.pop("_row")
+        broken = [name.split(_SEPARATOR) for name, passed in row.items() if not passed]
+        problems += [problem for column, kind in broken for problem in _problems_of_failure(frame, column, kind, index)]
+    return problems
+
+
+def _problems_of_failure(frame: Frame, column: str, kind: str, index: int) -> list[Problem]:
+    """The curator's message for one broken rule; none when another message already covers it."""
     where = frame.where(index)
     key = frame.schema.primary_key
-    if check == "multiple_fields_uniqueness":  # one message per repeated row, on its first key field
+    if kind == KEY:  # one message per repeated row, on its first key field
         row = {name: frame.arrow.column(name)[index].as_py() for name in key}
         listed = ", ".join(f"{name} {shown(value)}" for name, value in row.items())
         return [where.problem(key[0], f"repeats the {frame.name} row with {listed}; each may appear once")]
-    if column is None:  # pragma: no cover - pandera names the column of every other failure
-        raise RuntimeError(f"pandera reported {check} on {frame.name} without a column")
-    value = frame.arrow.column(column)[index].as_py()
-    spec = frame.schema.field(column)
     if column in where.reported:
         return []
-    if check == "not_nullable":
-        return [] if spec.derived else [where.problem(column, "is required but missing or empty")]
-    if check == "field_uniqueness":
+    value = frame.arrow.column(column)[index].as_py()
+    if kind == REQUIRED:
+        return [where.problem(column, "is required but missing or empty")]
+    if kind == UNIQUE:
         return [where.problem(column, f"{shown(value)} is used more than once; {frame.name} ids must be unique ({_elsewhere(frame, column, value, index)})")]
-    return [where.problem(column, message) for kind in _failed_rules(rules[column], value) if (message := _rule_message(kind, spec, value))]
+    message = _rule_message(kind, frame.schema.field(column), value)
+    return [where.problem(column, message)] if message else []
 
 
 def _rule_message(kind: str, spec: Field, value: str) -> str | None:
@@ -174,7 +191,7 @@ def _text_message(value: str, required: bool) -> str:
 
 
 def _elsewhere(frame: Frame, column: str, value, index: int) -> str:
-    same = _indices(pc.equal(frame.arrow.column(column), value))
+    same = ops.indices(ops.equal(frame.arrow.column(column), pa.scalar(value, frame.arrow.schema.field(column).type)))
     others = sorted((w.file, w.lines.get(column, w.line)) for w in (frame.where(i) for i in same if i != index))
     return "also at " + ", ".join(f"{file}:{line}" for file, line in others)
 
@@ -229,11 +246,11 @@ def check_references(schemas: Schemas, frames: dict[str, Frame]) -> list[Problem
 
 
 def _too_few(parents: Frame, children: Frame, layout: Nested) -> list[Problem]:
-    counts = pc.value_counts(children.arrow.column(layout.parent_field)).to_pylist()
+    counts = ops.value_counts(children.arrow.column(layout.parent_field)).to_pylist()
     enough = pa.array([c["values"] for c in counts if c["counts"] >= layout.min_items], type=pa.string())
-    found = pc.fill_null(pc.is_in(parents.arrow.column(layout.parent_field), value_set=enough, skip_nulls=False), False)
+    found = ops.without_nulls(ops.is_in(parents.arrow.column(layout.parent_field), enough, skip_nulls=False))
     problems = []
-    for index in _indices(pc.invert(found)):
+    for index in ops.indices(ops.invert(found)):
         where = parents.where(index)
         if layout.key not in where.reported:
             problems.append(where.problem(layout.key, layout.missing or f"needs at least {layout.min_items} {layout.key}"))
@@ -241,22 +258,19 @@ def _too_few(parents: Frame, children: Frame, layout: Nested) -> list[Problem]:
 
 
 def _self_links(links: Frame) -> list[Problem]:
-    same = pc.equal(links.arrow.column("related_action_id"), links.arrow.column("action_id"))
-    return [links.where(index).problem("related_action_id", "links the action to itself; name an earlier action") for index in _indices(same)]
+    same = ops.equal(links.arrow.column("related_action_id"), links.arrow.column("action_id"))
+    return [links.where(index).problem("related_action_id", "links the action to itself; name an earlier action") for index in ops.indices(same)]
 
 
 def _not_in(frame: Frame, column: str, other: Frame, other_column: str, nulls: bool = False) -> list[tuple[int, object]]:
     """(index, value) of the rows whose `column` is not among `other_column`'s values; empty values
     are skipped unless `nulls`."""
     values = frame.arrow.column(column)
-    found = pc.is_in(values, value_set=pc.unique(other.arrow.column(other_column)), skip_nulls=False)
+    found = ops.is_in(values, ops.unique(other.arrow.column(other_column)), skip_nulls=False)
     if not nulls:
-        found = pc.or_(found, pc.is_null(values))
-    return [(i, values[i].as_py()) for i in _indices(pc.invert(found))]
+        found = ops.or_(found, ops.is_null(values))
+    return [(i, values[i].as_py()) for i in ops.indices(ops.invert(found))]
 
-
-def _indices(mask) -> list[int]:
-    return pc.indices_nonzero(pc.fill_null(mask, False)).to_pylist()
 
 
 # -- Geography ------------------------------------------------------------------------------------
@@ -295,7 +309,7 @@ def _geography_of(row: dict, where, given: set[str]) -> list[Problem]:
         problems.append(where.problem("state_fips", f"{shown(state_fips)} is not the FIPS code of {state} (use {expected!r})"))
     if county and not county.startswith(expected):
         problems.append(where.problem("county_fips", f"{shown(county)} is not in {state} (a county there starts with {expected!r})"))
-    elif county and county not in reference.county_fips_codes():
+    elif county and not reference.is_county(county):
         problems.append(where.problem("county_fips", f"{shown(county)} is not a county in the Census county list"))
     if place and not place.startswith(expected):
         problems.append(where.problem("place_geoid", f"{shown(place)} is not in {state} (a place there starts with {expected!r})"))
