@@ -23,7 +23,7 @@ from .tables import Table, Where
 FILE, POSITION, WHERE = "_file", "_position", "_where"
 MAX_SHARDS = 16  # a table is kept in up to this many parts, by raw file name, so that a run rewrites only a few
 FILES_PER_SHARD = 1000  # fewer files than this make one part: a small project reads and writes few cache files
-MAX_CHUNKS = 32  # a rebuilt shard gains a chunk each time; past this many they are joined into one
+MAX_CHUNKS = 8  # a rebuilt shard gains a chunk each time; past this many they are joined into one (filters slow down)
 PROVENANCE = (pa.field(FILE, pa.string()), pa.field(POSITION, pa.int64()), pa.field(WHERE, pa.string()))
 
 

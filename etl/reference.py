@@ -8,7 +8,12 @@ from importlib import resources
 
 
 def _rows(name: str) -> list[dict]:
-    return list(csv.DictReader(_lines(name)))
+    header, *rows = _table(name)
+    return [dict(zip(header, row, strict=True)) for row in rows]
+
+
+def _table(name: str) -> list[list[str]]:
+    return list(csv.reader(_lines(name)))
 
 
 def _lines(name: str) -> list[str]:
@@ -32,9 +37,7 @@ def county_fips_codes() -> frozenset[str]:
     """Every five-digit county FIPS code in any Census edition addfips ships (2000 to 2020)."""
     codes: set[str] = set()
     for name in ("counties_2000.csv", "counties_2010.csv", "counties_2015.csv", "counties_2020.csv"):
-        header, *rows = csv.reader(_lines(name))
-        state, county = header.index("statefp"), header.index("countyfp")
-        codes.update(row[state] + row[county] for row in rows)
+        codes.update(_county_names(name))
     return frozenset(codes)
 
 
@@ -47,7 +50,13 @@ def state_names_by_usps() -> dict[str, str]:
 @cache
 def county_names() -> dict[str, str]:
     """{'51059': 'Fairfax County', ...} from the 2020 Census list."""
-    return {row["statefp"] + row["countyfp"]: row["name"] for row in _rows("counties_2020.csv")}
+    return _county_names("counties_2020.csv")
+
+
+def _county_names(name: str) -> dict[str, str]:
+    header, *rows = _table(name)
+    state, county, county_name = header.index("statefp"), header.index("countyfp"), header.index("name")
+    return {row[state] + row[county]: row[county_name] for row in rows}
 
 
 def county_name(fips: str) -> str:
