@@ -7,6 +7,7 @@ they are called here instead."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pyarrow as pa
@@ -17,44 +18,26 @@ def is_in(values: Any, value_set: Any, skip_nulls: bool = True) -> Any:
     return call_function("is_in", [values], SetLookupOptions(value_set, skip_nulls=skip_nulls))
 
 
-def is_valid(values: Any) -> Any:
-    return call_function("is_valid", [values])
+def _kernel(name: str) -> Callable[..., Any]:
+    """A kernel that takes its arguments as they are, with no options."""
+    return lambda *arguments: call_function(name, list(arguments))
 
 
-def is_null(values: Any) -> Any:
-    return call_function("is_null", [values])
-
-
-def invert(mask: Any) -> Any:
-    return call_function("invert", [mask])
-
-
-def or_(left: Any, right: Any) -> Any:
-    return call_function("or", [left, right])
-
-
-def and_(left: Any, right: Any) -> Any:
-    return call_function("and", [left, right])
-
-
-def equal(left: Any, right: Any) -> Any:
-    return call_function("equal", [left, right])
+is_valid = _kernel("is_valid")
+is_null = _kernel("is_null")
+invert = _kernel("invert")
+or_ = _kernel("or")
+and_ = _kernel("and")
+equal = _kernel("equal")
+unique = _kernel("unique")
+value_counts = _kernel("value_counts")
+dictionary_encode = _kernel("dictionary_encode")
+filter_rows = _kernel("filter")
+take = _kernel("take")
 
 
 def starts_with(values: Any, prefix: str) -> Any:
     return call_function("starts_with", [values], MatchSubstringOptions(prefix))
-
-
-def unique(values: Any) -> Any:
-    return call_function("unique", [values])
-
-
-def value_counts(values: Any) -> Any:
-    return call_function("value_counts", [values])
-
-
-def dictionary_encode(values: Any) -> Any:
-    return call_function("dictionary_encode", [values])
 
 
 def without_nulls(mask: Any) -> Any:
@@ -65,14 +48,6 @@ def without_nulls(mask: Any) -> Any:
 def indices(mask: Any) -> list[int]:
     """The positions where `mask` is true (null counts as false)."""
     return list(call_function("indices_nonzero", [without_nulls(mask)]).to_pylist())
-
-
-def filter_rows(data: Any, mask: Any) -> Any:
-    return call_function("filter", [data, mask])
-
-
-def take(data: Any, positions: Any) -> Any:
-    return call_function("take", [data, positions])
 
 
 def sort_indices(table: Any, keys: list[str]) -> Any:

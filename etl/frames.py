@@ -74,9 +74,15 @@ def frame_of(table: Table) -> Frame:
     provenance = [
         pa.array([w.file for w in table.where], type=pa.string()),
         pa.array(range(len(table.rows)), type=pa.int64()),
-        pa.array([json.dumps([w.line, w.path, w.lines, sorted(w.reported)]) for w in table.where], type=pa.string()),
+        pa.array(_encoded(table.where), type=pa.string()),
     ]
     return Frame(table.schema, pa.Table.from_arrays(data + provenance, schema=schema))
+
+
+def _encoded(places: list[Where]) -> list[str]:
+    """Each row's Where as JSON; rows that share one Where object (a derived table's) share its text."""
+    known: dict[int, str] = {}
+    return [known.get(id(w)) or known.setdefault(id(w), json.dumps([w.line, w.path, w.lines, sorted(w.reported)])) for w in places]
 
 
 def derived_frame(table: TableSchema, rows: list[dict]) -> Frame:
