@@ -23,8 +23,17 @@ _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's parser
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 NULL_WORDS = {"", "~", "null", "Null", "NULL"}
-CONTROL_CHARACTERS = "[\x00-\x08\x0b-\x1f\x7f]"  # all but tab and line feed; YAML escapes can write them too
+# Characters no raw file may hold: C0 controls but tab and line feed, DEL, C1 controls (NEL among them)
+# and the Unicode line and paragraph separators, which YAML and editors would take for line breaks
+CONTROL_CHARACTERS = "[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]"
 _CONTROL = re.compile(CONTROL_CHARACTERS)
+_SEPARATORS = {"\u2028": "line separator", "\u2029": "paragraph separator"}
+
+
+def character_name(character: str) -> str:
+    """How a message names a character that may not stand in raw text."""
+    return f"the {_SEPARATORS.get(character, 'control character')} U+{ord(character):04X}"
+_WIDE_CONTROL_BYTES = (b"\xc2", b"\xe2\x80\xa8", b"\xe2\x80\xa9")  # how UTF-8 begins C1 controls (and more), and writes the separators
 _TAB_INDENT = re.compile(r"^ *\t", re.MULTILINE)
 # every byte but those of the control characters, which UTF-8 never uses inside a longer character
 _NOT_CONTROL_BYTES = bytes(range(0x20, 0x7F)) + b"\t\n" + bytes(range(0x80, 0x100))
@@ -106,10 +115,11 @@ def decode(blob: bytes) -> str:
         raise _Invalid(line, f"is not UTF-8 text (byte 0x{blob[error.start]:02x}); save the file as UTF-8") from None
     if "\r" in text:
         raise _Invalid(text[: text.index("\r")].count("\n") + 1, "has a carriage return (CRLF line ends); use LF line ends")
-    control = _CONTROL.search(text) if blob.translate(None, _NOT_CONTROL_BYTES) else None  # the bytes first: 8x faster
+    suspect = blob.translate(None, _NOT_CONTROL_BYTES) or any(part in blob for part in _WIDE_CONTROL_BYTES)
+    control = _CONTROL.search(text) if suspect else None  # the bytes first: eight times faster
     if control:
         line = text[: control.start()].count("\n") + 1
-        raise _Invalid(line, f"has the control character U+{ord(control.group()):04X}; remove it")
+        raise _Invalid(line, f"has {character_name(control.group())}; remove it")
     tab = _TAB_INDENT.search(text) if "\t" in text else None
     if tab:
         raise _Invalid(text[: tab.start()].count("\n") + 1, "indents with a tab; YAML indents with spaces")

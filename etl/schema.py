@@ -10,8 +10,9 @@ key is: a misspelt one is an error with its file, line and path):
   placeholders make up `id_from_path`, the row's key), a list nested in a parent row (`nested_in`,
   `key`, `parent_field`, and `min_items` with the `missing` message), or `derived` (computed);
 - a table's `x-referenced-by`: another table that must refer to every row (an uncited source);
-- a field's `x-derived` (computed, not written by curators) and `x-invalid` (the message for a value
-  that has not the field's form); a foreign key's `x-invalid` (for a value that refers to nothing).
+- a field's `x-derived` (computed, not written by curators), `x-multiline` (its text may hold line
+  breaks: only notes) and `x-invalid` (the message for a value that has not the field's form); a
+  foreign key's `x-invalid` (for a value that refers to nothing).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ FIELD_TYPES = ("string", "date", "boolean", "integer")
 PACKAGE_KEYS = ("name", "title", "description", "version", "keywords", "licenses", "contributors", "sources",
                 "homepage", "x-tables")
 TABLE_KEYS = ("name", "title", "description", "fields", "primaryKey", "foreignKeys", "x-raw", "x-referenced-by")
-FIELD_KEYS = ("name", "title", "description", "type", "constraints", "categories", "x-derived", "x-invalid")
+FIELD_KEYS = ("name", "title", "description", "type", "constraints", "categories", "x-derived", "x-invalid", "x-multiline")
 CONSTRAINT_KEYS = ("required", "unique", "pattern", "enum", "minLength", "maxLength")
 FOREIGN_KEY_KEYS = ("fields", "reference", "x-invalid")
 REFERENCE_KEYS = ("resource", "fields")
@@ -61,6 +62,7 @@ class Field:
     max_length: int | None = None
     derived: bool = False
     invalid: str | None = None  # what to say of a value without the field's form
+    multiline: bool = False  # whether the text may hold line breaks (only notes)
     definitions: tuple[tuple[str, str], ...] = ()  # each vocabulary term with its definition
 
     def well_formed(self, value: str | None) -> bool:
@@ -429,16 +431,17 @@ def _field(reader: _Reader, obj: Any, path: str) -> Field:
     for key, kind in (("required", bool), ("unique", bool), ("pattern", str), ("minLength", int), ("maxLength", int)):
         if key in constraints and not isinstance(constraints[key], kind):
             reader.problem(constraints, f"{path}.constraints.{key}", f"must be {kind.__name__}", key)
-    derived = obj.get("x-derived", False)
-    if not isinstance(derived, bool):
-        reader.problem(obj, _join(path, "x-derived"), "must be true or false", "x-derived")
+    for flag in ("x-derived", "x-multiline"):
+        if not isinstance(obj.get(flag, False), bool):
+            reader.problem(obj, _join(path, flag), "must be true or false", flag)
     return Field(
         name=reader.text_of(obj, "name", path), type=field_type, title=reader.text_of(obj, "title", path),
         description=reader.text_of(obj, "description", path),
         required=constraints.get("required") is True, unique=constraints.get("unique") is True,
         pattern=constraints.get("pattern"), enum=tuple(enum) if isinstance(enum, list) else None,
         min_length=constraints.get("minLength"), max_length=constraints.get("maxLength"),
-        derived=derived is True, invalid=obj.get("x-invalid"), definitions=definitions,
+        derived=obj.get("x-derived") is True, invalid=obj.get("x-invalid"), definitions=definitions,
+        multiline=obj.get("x-multiline") is True,
     )
 
 

@@ -13,7 +13,7 @@ import pyarrow as pa
 from . import arrow_ops as ops
 from . import dates, reference
 from .frames import Frame
-from .load import CONTROL_CHARACTERS
+from .load import CONTROL_CHARACTERS, character_name
 from .problems import Problem
 from .schema import Field, Nested, Schemas, TableSchema, anchored_pattern
 from .tables import Table
@@ -121,7 +121,8 @@ def value_rules(spec: Field) -> list[tuple[str, Any]]:
     """A field's rules about each value, from its schema: plain text, pattern, vocabulary, length."""
     rules: list[tuple[str, Any]] = []
     if spec.type == "string":
-        rules.append(("text", lambda column: ~column.str.contains(NOT_PLAIN)))
+        not_plain = NOT_PLAIN_LINES if spec.multiline else NOT_PLAIN
+        rules.append(("text", lambda column: ~column.str.contains(not_plain)))
     if spec.pattern is not None:
         pattern = anchored_pattern(spec.pattern)
         rules.append(("pattern", lambda column: column.str.contains(pattern)))
@@ -135,7 +136,9 @@ def value_rules(spec: Field) -> list[tuple[str, Any]]:
 
 
 CONTROL = re.compile(CONTROL_CHARACTERS)
-NOT_PLAIN = r"^$|^\s|\s$|^[=+\-@]|" + CONTROL_CHARACTERS  # empty, spaced, a spreadsheet formula, or control
+FORMULA = "=+-@"  # what a spreadsheet runs when a cell (or a line of one) starts with it
+NOT_PLAIN = r"^$|^\s|\s$|^[=+\-@]|[\t\n]|" + CONTROL_CHARACTERS  # empty, spaced, a formula, a tab, a line break or control
+NOT_PLAIN_LINES = r"^$|^\s|\s$|^[=+\-@]|\n[=+\-@]|\t|" + CONTROL_CHARACTERS  # the same, but line breaks allowed
 
 
 def _problems_of_verdicts(frame: Frame, verdict: Any) -> list[Problem]:
@@ -172,7 +175,7 @@ def _problems_of_failure(frame: Frame, column: str, kind: str, index: int) -> li
 
 def _rule_message(kind: str, spec: Field, value: str) -> str | None:
     if kind == "text":
-        return _text_message(value, spec.required)
+        return _text_message(value, spec)
     if kind == "pattern":
         return f"{shown(value)} {spec.invalid or 'does not have the required form'}"
     if kind == "enum":
@@ -182,15 +185,20 @@ def _rule_message(kind: str, spec: Field, value: str) -> str | None:
     return f"is {len(value)} characters long (allowed: {spec.min_length or 0} to {spec.max_length if spec.max_length is not None else 'any number of'})"
 
 
-def _text_message(value: str, required: bool) -> str:
+def _text_message(value: str, spec: Field) -> str:
     if not value:
-        return "is empty; write it" if required else "is empty; leave the key out instead"
+        return "is empty; write it" if spec.required else "is empty; leave the key out instead"
     if value != value.strip():
         return "has leading or trailing spaces; remove them"
-    control = CONTROL.search(value)
+    control = CONTROL.search(value) or re.search("\t" if spec.multiline else "[\t\n]", value)
+    if control and control.group() == "\n":
+        return "has a line break; only notes may hold several lines"
     if control:
-        return f"has the control character U+{ord(control.group()):04X}; remove it"
-    return f"starts with {value[0]!r}, which a spreadsheet would run as a formula; reword it"
+        return f"has {character_name(control.group())}; remove it"
+    if value[0] in FORMULA:
+        return f"starts with {value[0]!r}, which a spreadsheet would run as a formula; reword it"
+    line = next(line for line in value.split("\n") if line[:1] in tuple(FORMULA))
+    return f"has a line that starts with {line[0]!r}, which a spreadsheet would run as a formula; reword it"
 
 
 def _elsewhere(frame: Frame, column: str, value, index: int) -> str:

@@ -190,6 +190,16 @@ CASES: dict[str, tuple[str, bytes]] = {
     "claim-too-short": ("j", j(CLAIM, "        claim: Ended.\n")),
     "name-too-long": ("j", j("name: Contra Costa County", "name: " + "Contra Costa " * 20 + "County")),
     "notes-too-long": ("j", j(SUMMARY, SUMMARY + "    notes: " + "x" * 4001 + "\n")),
+    # -- control characters, line breaks and separators, raw or escaped (issue 12) -----------------
+    "escaped-c1-in-value": ("j", j(CLAIM, '        claim: "The contract ended\\x9b in November."\n')),
+    "escaped-nel-in-value": ("j", j(CLAIM, '        claim: "The contract ended\\N in November."\n')),
+    "escaped-line-separator-in-value": ("s", s("title: An example story", 'title: "An example\\L story"')),
+    "escaped-tab-in-value": ("j", j(CLAIM, '        claim: "The contract ended\\tin November."\n')),
+    "line-break-in-summary": ("j", j(SUMMARY, "    summary: |-\n      The jail stopped holding\n      people for ICE.\n")),
+    "notes-line-starting-a-formula": ("j", j(SUMMARY, SUMMARY + '    notes: "Checked.\\n=HYPERLINK(\\"http://x\\")"\n')),
+    "bytes-c1-control": ("s", s("title: An example story", "title: An example\u009b story")),
+    "bytes-nel": ("s", s("title: An example story", "title: An example\u0085 story")),
+    "bytes-line-separator": ("s", s("url: https://example.org/news/1", "url: https://example.org/news/1\u2028")),
     "id-extremely-long": ("s", s("source_id: example-news", "source_id: " + "a" * 5000)),
     "url-extremely-long": ("s", s("url: https://example.org/news/1", "url: https://example.org/" + "a" * 3000)),
 }
