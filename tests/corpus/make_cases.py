@@ -176,6 +176,10 @@ CASES: dict[str, tuple[str, bytes]] = {
         ("file", "file:///etc/passwd"), ("mailto", "mailto:a@example.org"), ("no-scheme", "example.org/news/1"),
         ("with-space", "https://example.org/a b"), ("scheme-only", "https://"),
     ]},
+    **{f"url-{slug}": ("s", s("url: https://example.org/news/1", f"url: {url}")) for slug, url in [
+        ("with-credentials", "https://user:secret@example.org/news/1"), ("deceptive-userinfo", "https://aacounty.org@evil.example/news"),
+        ("empty-host", "https:///news/1"), ("port-out-of-range", "https://example.org:99999/news/1"),
+    ]},
     "archive-url-javascript": ("s", s("kind: news\n", "kind: news\narchive_url: javascript:alert(1)\n")),
     # -- text a spreadsheet would run, control characters, lengths ----------------------------------
     **{f"formula-{slug}": ("j", j(SUMMARY, f"    summary: '{start}The jail stopped holding people for ICE.'\n")) for slug, start in [
