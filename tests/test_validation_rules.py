@@ -109,7 +109,7 @@ def test_jurisdiction_rule(tmp_path, old, new, expected):
 
 SOURCE_CASES = [
     ("url with another scheme", "url: https://example.org/news/1", "url: javascript:alert(1)",
-     [f"{S}:2: url: 'javascript:alert(1)' is not an http or https URL"]),
+     [f"{S}:2: url: 'javascript:alert(1)' is not a web address (http:// or https://, then a host name with no user name or password, and a port up to 65535 if any)"]),
     ("published after accessed", "published: 2018-07-10", "published: 2018-07-10\naccessed: 2018-07-01",
      [f"{S}:5: published: '2018-07-10' is after the date accessed (2018-07-01)"]),
     ("accessed that is no day", "published: 2018-07-10", "published: 2018-07-10\naccessed: 2018-07",
