@@ -43,7 +43,7 @@ def test_a_misspelt_custom_property_is_an_error_with_its_line(project):
     line = line_of(project, "actions.schema.json", '"x-invlid"')
     assert problems_of(project / "schemas") == [
         f"schemas/actions.schema.json:{line}: fields[2].x-invlid: is not a known property "
-        "(allowed: name, title, description, type, constraints, categories, x-derived, x-invalid)"
+        "(allowed: name, title, description, type, constraints, categories, x-derived, x-invalid, x-multiline)"
     ]
 
 
