@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import checkpoints
+from . import checkpoints, dates
 from .files import write_atomically
 from .problems import Problem
 from .project import SCHEMAS, Project
@@ -199,7 +199,7 @@ class FileRecord:
     complete: bool = True
     typed: bool = True
     latest: dt.date | None = None
-    checked_on: dt.date = field(default_factory=dt.date.today)
+    checked_on: dt.date = field(default_factory=dates.today)
 
     def reusable(self, sha: str | None, today: dt.date) -> bool:
         return sha is not None and sha == self.sha and (self.latest is None or self.latest <= min(today, self.checked_on))

@@ -6,7 +6,7 @@ import calendar
 import datetime as dt
 import re
 
-_PART = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?\Z")
+_PART = re.compile(r"([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?\Z")  # ASCII digits only: int() reads others too
 
 
 def bounds(text: str) -> tuple[str, dt.date | None, dt.date]:
@@ -17,6 +17,17 @@ def bounds(text: str) -> tuple[str, dt.date | None, dt.date]:
         start, end = text.split("/", 1)
         return "range", _bounds_of_part(start)[1], _bounds_of_part(end)[2]
     return _bounds_of_part(text)
+
+
+def earliest_end(text: str) -> dt.date:
+    """The first day on which the date, as written, can have ended: of its last part (`2018`,
+    `2018-07-10`, the END of `START/END` and of `../END`). A date after today cannot have happened."""
+    return _bounds_of_part(text.rpartition("/")[2])[1]
+
+
+def today() -> dt.date:
+    """Today in UTC, so that what a run decides does not depend on the time zone it ran in."""
+    return dt.datetime.now(dt.timezone.utc).date()
 
 
 def day(text: str) -> dt.date:

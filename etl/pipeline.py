@@ -13,6 +13,7 @@ import hashlib
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from . import dates
 from .cache import FileRecord, Inputs, Snapshot, read_inputs, recall_snapshot, remember_snapshot
 from .load import RawFile, parse_blob, read_blob
 from .problems import Problem, ProblemError
@@ -39,7 +40,7 @@ def load_dataset(project: Project, inputs: Inputs | None = None, today: dt.date 
     inputs = inputs or read_inputs(project)
     placement, outside = placement_problems(project, inputs.listing, inputs.record_names)
     with _without_cycle_collection():
-        records, frames = current_rows(project, schemas, inputs, outside, today or dt.date.today(), use_cache)
+        records, frames = current_rows(project, schemas, inputs, outside, today or dates.today(), use_cache)
     problems = placement + [problem for record in records.values() for problem in record.problems]
     problems += check_across(schemas, frames, complete=not placement and all(r.complete for r in records.values()))
     for table in schemas.tables.values():

@@ -347,12 +347,12 @@ def check_dates(tables: dict[str, Table], today: dt.date) -> list[Problem]:
         start, end = row["date_start"], row["date_end"]
         if start and end and start > end:
             problems.append(where.problem("date", f"{shown(row['date'])} ends before it starts"))
-        elif (start or end) and (start or end) > today:
-            problems.append(where.problem("date", f"{shown(row['date'])} is after today ({today.isoformat()})"))
+        elif end and dates.earliest_end(row["date"]) > today:
+            problems.append(where.problem("date", _after_today(row["date"], today)))
     citations = tables["citations"]
     invalid = citations.schema.field("date_stated").invalid or "is not a date"
     for row, where in zip(citations.rows, citations.where, strict=True):
-        problems += _stated_date_problems(row, where, invalid)
+        problems += _stated_date_problems(row, where, invalid, today)
     for row, where in zip(tables["sources"].rows, tables["sources"].where, strict=True):
         problems += _source_date_problems(row, where, today)
     return problems
@@ -365,10 +365,23 @@ def latest_checked_dates(tables: dict[str, Table]) -> dict[str, dt.date]:
     found += [(where.file, row["date_end"]) for row, where in zip(tables["actions"].rows, tables["actions"].where, strict=True)]
     for row, where in zip(tables["sources"].rows, tables["sources"].where, strict=True):
         found += [(where.file, row["accessed"]), (where.file, _first_day(row["published"]))]
+    for row, where in zip(tables["citations"].rows, tables["citations"].where, strict=True):
+        found.append((where.file, _earliest_end(row["date_stated"])))
     for file, day in found:
         if day and (file not in latest or day > latest[file]):
             latest[file] = day
     return latest
+
+
+def _after_today(text: str, today: dt.date) -> str:
+    return f"{shown(text)} {'ends' if '/' in text else 'is'} after today ({today.isoformat()})"
+
+
+def _earliest_end(stated: str | None) -> dt.date | None:
+    try:
+        return dates.earliest_end(stated) if stated else None
+    except ValueError:
+        return None  # reported where the table was built
 
 
 def _first_day(published: str | None) -> dt.date | None:
@@ -378,7 +391,7 @@ def _first_day(published: str | None) -> dt.date | None:
         return None  # reported where the table was built
 
 
-def _stated_date_problems(row: dict, where, invalid: str) -> list[Problem]:
+def _stated_date_problems(row: dict, where, invalid: str, today: dt.date) -> list[Problem]:
     stated = row["date_stated"]
     if not stated:
         return []
@@ -386,7 +399,11 @@ def _stated_date_problems(row: dict, where, invalid: str) -> list[Problem]:
         start, end = dates.bounds(stated)[1:]
     except ValueError:
         return [where.problem("date_stated", f"{shown(stated)} {invalid}")]
-    return [where.problem("date_stated", f"{shown(stated)} ends before it starts")] if start and start > end else []
+    if start and start > end:
+        return [where.problem("date_stated", f"{shown(stated)} ends before it starts")]
+    if dates.earliest_end(stated) > today:
+        return [where.problem("date_stated", _after_today(stated, today))]
+    return []
 
 
 def _source_date_problems(row: dict, where, today: dt.date) -> list[Problem]:

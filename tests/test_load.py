@@ -73,3 +73,16 @@ def test_a_symbolic_link_is_refused(tmp_path):
     raw, problems = read_raw_file(link, "link.yaml")
     assert raw is None
     assert problems[0].message == "is a link or not a regular file; raw files must be plain files inside raw/"
+
+
+def test_today_is_the_same_day_in_every_time_zone():
+    """What a run decides ("after today") must not depend on the time zone of the run that cached it."""
+    import os
+    import subprocess
+    import sys
+
+    days = set()
+    for zone in ("Pacific/Kiritimati", "Etc/GMT+12", "UTC"):
+        code = "from etl import dates; print(dates.today())"
+        days.add(subprocess.run([sys.executable, "-c", code], env={**os.environ, "TZ": zone}, capture_output=True, text=True, check=True).stdout.strip())
+    assert len(days) == 1, days  # local dates differ: Kiritimati is 26 hours ahead of GMT+12

@@ -194,6 +194,12 @@ CASES: dict[str, tuple[str, bytes]] = {
     "claim-too-short": ("j", j(CLAIM, "        claim: Ended.\n")),
     "name-too-long": ("j", j("name: Contra Costa County", "name: " + "Contra Costa " * 20 + "County")),
     "notes-too-long": ("j", j(SUMMARY, SUMMARY + "    notes: " + "x" * 4001 + "\n")),
+    # -- dates that cannot have happened yet, and digits that are not ASCII (issue 12) ----------------
+    "date-span-ending-after-today": ("j", j("date: 2018-11\n", "date: 2012/2999-12-31\n")),
+    "date-before-a-day-after-today": ("j", j("date: 2018-11\n", "date: ../2999-01\n")),
+    "date-stated-after-today": ("j", j(CLAIM, CLAIM + "        date_stated: 2999-01\n")),
+    "accessed-arabic-indic-digits": ("s", s("kind: news\n", "kind: news\naccessed: \u0662\u0660\u0662\u0664-01-01\n")),
+    "accessed-fullwidth-digits": ("s", s("kind: news\n", "kind: news\naccessed: \uff12\uff10\uff12\uff14-01-01\n")),
     # -- control characters, line breaks and separators, raw or escaped (issue 12) -----------------
     "escaped-c1-in-value": ("j", j(CLAIM, '        claim: "The contract ended\\x9b in November."\n')),
     "escaped-nel-in-value": ("j", j(CLAIM, '        claim: "The contract ended\\N in November."\n')),
