@@ -27,7 +27,7 @@ def earliest_end(text: str) -> dt.date:
 
 def today() -> dt.date:
     """Today in UTC, so that what a run decides does not depend on the time zone it ran in."""
-    return dt.datetime.now(dt.timezone.utc).date()
+    return dt.datetime.now(dt.UTC).date()
 
 
 def day(text: str) -> dt.date:
