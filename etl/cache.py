@@ -38,7 +38,7 @@ from typing import Any
 from . import checkpoints, dates
 from .files import write_atomically
 from .problems import Problem
-from .project import SCHEMAS, Project
+from .project import MAX_RAW_FILE_BYTES, SCHEMAS, Project
 
 LIBRARIES = ("addfips", "pandera", "polars", "pyarrow", "pyyaml")
 POINTER = "snapshot.json"
@@ -57,6 +57,7 @@ class Inputs:
     listing: list[str]
     digests: dict[str, str | None]
     record_names: list[str]  # where raw records live (Project.record_names), in reading order
+    blobs: dict[str, bytes] = field(default_factory=dict)  # the bytes of the files hashed by this run, as hashed
 
     def digest(self, digests: dict[str, str | None] | None = None) -> str:
         """One SHA-256 over all of it; `digests` replaces the raw files' digests (by those read)."""
@@ -72,19 +73,22 @@ def read_inputs(project: Project, trust_stat: bool = True) -> Inputs:
     root = str(project.root)
     memo = _recall_memo(project) if trust_stat else {}
     names = project.record_names()
-    digests, settled = {}, {}
+    digests, settled, blobs = {}, {}, {}
     for name in names:
         known = memo.get(name)
-        digests[name], entry = _hash_or_recall(f"{root}/{name}", known)
+        digests[name], entry, blob = _hash_or_recall(f"{root}/{name}", known)
         if entry:
             settled[name] = entry
+        if blob is not None:
+            blobs[name] = blob
     if trust_stat and (len(settled) != len(memo) or any(settled[name] is not memo.get(name) for name in settled)):
         _remember_memo(project, settled)
-    return Inputs(code_key(project), project.listing(), digests, names)
+    return Inputs(code_key(project), project.listing(), digests, names, blobs)
 
 
-def _hash_or_recall(path: str, known: tuple | None) -> tuple[str | None, tuple | None]:
-    """The file's SHA-256, and the memo entry for it: (size, mtime, ctime, inode, device, sha).
+def _hash_or_recall(path: str, known: tuple | None) -> tuple[str | None, tuple | None, bytes | None]:
+    """The file's SHA-256, the memo entry for it: (size, mtime, ctime, inode, device, sha), and the
+    bytes hashed when they were read (a file that must be hashed will be parsed: it is read once).
 
     The memo's digest is used only when all five of those are as they were when it was hashed, as git
     does. The ctime cannot be set by programs: any write changes it. It is remembered only for files
@@ -93,14 +97,15 @@ def _hash_or_recall(path: str, known: tuple | None) -> tuple[str | None, tuple |
     try:
         info = os.lstat(path)
     except OSError:
-        return None, None
+        return None, None, None
     key = (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino, info.st_dev)
     if known and known[:5] == key:
-        return known[5], known
+        return known[5], known, None
     hashed_at = time.time_ns()
-    sha = file_digest(path)
+    blob = regular_file_bytes(path)
+    sha = hashlib.sha256(blob).hexdigest() if blob is not None else None
     settled = sha is not None and info.st_ctime_ns < hashed_at - RACY_NS and info.st_mtime_ns < hashed_at - RACY_NS
-    return sha, (*key, sha) if settled else None
+    return sha, (*key, sha) if settled else None, blob
 
 
 def _recall_memo(project: Project) -> dict[str, tuple]:
@@ -115,20 +120,19 @@ def _remember_memo(project: Project, memo: dict[str, tuple]) -> None:
     remember(project, MEMO.removesuffix(".json"), {name: list(memo[name]) for name in sorted(memo)})
 
 
-def file_digest(path: str) -> str | None:
-    """The SHA-256 of a regular file's bytes; None for a link, a folder, a device or an unreadable file."""
+def regular_file_bytes(path: str) -> bytes | None:
+    """A regular file's bytes; None for a link, a folder, a device, a file too large to be a raw
+    record, or an unreadable file."""
     try:
         handle = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError:
         return None
     try:
         info = os.fstat(handle)
-        if not stat.S_ISREG(info.st_mode):
+        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_RAW_FILE_BYTES:
             return None
-        digest = hashlib.sha256()
-        while chunk := os.read(handle, max(info.st_size, 65536)):
-            digest.update(chunk)
-        return digest.hexdigest()
+        with os.fdopen(handle, "rb", closefd=False) as stream:
+            return stream.read(MAX_RAW_FILE_BYTES + 1)
     except OSError:
         return None
     finally:

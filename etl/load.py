@@ -18,10 +18,10 @@ from typing import Any
 import yaml
 
 from .problems import Problem
+from .project import MAX_RAW_FILE_BYTES as MAX_FILE_BYTES
 
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's parser is several times faster; both behave the same
 
-MAX_FILE_BYTES = 5 * 1024 * 1024
 NULL_WORDS = {"", "~", "null", "Null", "NULL"}
 # Characters no raw file may hold: C0 controls but tab and line feed, DEL, C1 controls (NEL among them)
 # and the Unicode line and paragraph separators, which YAML and editors would take for line breaks
@@ -88,8 +88,10 @@ def read_blob(path: Path, name: str) -> tuple[bytes | None, list[Problem]]:
         info = os.fstat(descriptor)
         if not stat.S_ISREG(info.st_mode):
             return None, not_plain
+        if info.st_size > MAX_FILE_BYTES:  # refused unread: a huge file must not fill memory
+            return None, [Problem(name, 0, "", _too_large(info.st_size))]
         with os.fdopen(descriptor, "rb", closefd=False) as stream:
-            return stream.read(), []
+            return stream.read(MAX_FILE_BYTES + 1), []
     except OSError as error:
         return None, [Problem(name, 0, "", f"cannot be read ({error.strerror})")]
     finally:
@@ -103,9 +105,13 @@ def parse_blob(path: Path, name: str, blob: bytes) -> tuple[RawFile | None, list
         return None, [Problem(name, error.line, "", error.message)]
 
 
+def _too_large(size: int) -> str:
+    return f"is {size:,} bytes; a raw file may hold at most {MAX_FILE_BYTES:,} (split it)"
+
+
 def decode(blob: bytes) -> str:
     if len(blob) > MAX_FILE_BYTES:
-        raise _Invalid(0, f"is {len(blob):,} bytes; a raw file may hold at most {MAX_FILE_BYTES:,} (split it)")
+        raise _Invalid(0, _too_large(len(blob)))
     if blob.startswith(b"\xef\xbb\xbf"):
         raise _Invalid(1, "starts with a byte-order mark; save the file as UTF-8 without BOM")
     try:

@@ -75,7 +75,7 @@ def current_rows(project: Project, schemas: Schemas, inputs: Inputs, outside: se
     kept = {name: record for name, record in previous.files.items()
             if name not in outside and record.reusable(inputs.digests.get(name), today)}
     to_read = [name for name in inputs.digests if name not in kept and name not in outside]
-    records, fresh = read_files(project, schemas, to_read, today)
+    records, fresh = read_files(project, schemas, to_read, today, inputs.blobs)
     dropped = set(previous.files) - set(kept)
     count = shard_count(len(inputs.digests))
     shards = {name: merge(previous.shards.get(name), dropped, fresh[name], count) for name in fresh}
@@ -100,17 +100,18 @@ def derived_table(frames: dict, table: TableSchema, typed: bool):
     return frame, check_fields(frame)
 
 
-def read_files(project: Project, schemas: Schemas, names: list[str], today: dt.date):
+def read_files(project: Project, schemas: Schemas, names: list[str], today: dt.date, blobs: dict[str, bytes] | None = None):
     """Load, build and check the named raw files on their own: a record of each, and their rows as
-    frames of every table written in raw/."""
+    frames of every table written in raw/. `blobs` holds files' bytes already read (and hashed)."""
     from .frames import frame_of
     from .tables import build_tables
     from .validate import check_rows, latest_checked_dates
 
     records: dict[str, FileRecord] = {}
     loaded: list[RawFile] = []
+    blobs = blobs or {}
     for name in names:
-        raw, sha, found = _parse(project, name)
+        raw, sha, found = _parse(project, name, blobs.get(name))
         records[name] = FileRecord(sha, found, complete=raw is not None, checked_on=today)
         loaded += [raw] if raw is not None else []
     tables, shape_problems, value_problems = build_tables(schemas, _by_table(schemas, loaded))
@@ -141,9 +142,12 @@ def read_raw(project: Project) -> tuple[dict[str, list[RawFile]], list[Problem]]
     return _by_table(project.schemas, loaded), problems
 
 
-def _parse(project: Project, name: str) -> tuple[RawFile | None, str | None, list[Problem]]:
-    """A raw file parsed, the SHA-256 of the bytes read, and the problems that stop it."""
-    blob, problems = read_blob(project.root / name, name)
+def _parse(project: Project, name: str, blob: bytes | None = None) -> tuple[RawFile | None, str | None, list[Problem]]:
+    """A raw file parsed (from `blob`, the bytes read before, if given), the SHA-256 of the bytes,
+    and the problems that stop it."""
+    problems: list[Problem] = []
+    if blob is None:
+        blob, problems = read_blob(project.root / name, name)
     if blob is None:
         return None, None, problems
     raw, problems = parse_blob(project.root / name, name, blob)

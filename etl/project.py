@@ -19,6 +19,7 @@ IMPORTS = "imports"
 LOCK = ".etl.lock"
 CACHE = ".etl-cache"
 STAGING = ".etl-staging"
+MAX_RAW_FILE_BYTES = 5 * 1024 * 1024  # a raw file larger than this is refused unread: split it
 
 
 @dataclass(frozen=True)
