@@ -16,6 +16,7 @@ import click
 
 from .cache import read_inputs, recall, remember
 from .project import Project
+from .rawwrite import changing, interrupted
 
 
 @dataclass
@@ -30,6 +31,7 @@ class Built:
 def validate(project: Project) -> dict[str, int]:
     """Check every raw record; return the number of rows of each table. Inputs identical to those of
     the last clean validation are not checked again."""
+    settle(project)
     inputs = read_inputs(project)
     known = recall(project, "valid")
     if known and known.get("inputs") == inputs.digest():
@@ -45,20 +47,28 @@ def validate(project: Project) -> dict[str, int]:
 def build(project: Project) -> Built:
     """Validate and publish; nothing is done when the inputs are those of the last publication and
     the published files are intact."""
-    from .publish import exclusive, outputs_intact, publish, render
+    from .publish import outputs_intact, publish, render
 
-    inputs = read_inputs(project)
-    known = recall(project, "published")
-    if known and known.get("inputs") == inputs.digest() and outputs_intact(project):
-        return Built(dict(known.get("counts", {})), current=True)
-    from .pipeline import load_dataset
+    with changing(project):  # nothing changes raw/ or the outputs while the build reads and publishes
+        inputs = read_inputs(project)
+        known = recall(project, "published")
+        if known and known.get("inputs") == inputs.digest() and outputs_intact(project):
+            return Built(dict(known.get("counts", {})), current=True)
+        from .pipeline import load_dataset
 
-    dataset = load_dataset(project, inputs)
-    files = render(dataset.tables, dataset.schemas)
-    with exclusive(project):
+        dataset = load_dataset(project, inputs)
+        files = render(dataset.tables, dataset.schemas)
         publish(project, files)
-    remember(project, "published", {"inputs": dataset.digest, "counts": dataset.counts()})
-    return Built(dataset.counts(), files=len(files))
+        remember(project, "published", {"inputs": dataset.digest, "counts": dataset.counts()})
+        return Built(dataset.counts(), files=len(files))
+
+
+def settle(project: Project) -> None:
+    """Finish (or drop) a change to raw/ that a killed command left, before reading raw/; refuse
+    while another command is changing it."""
+    if interrupted(project):
+        with changing(project):
+            pass
 
 
 def stale_outputs(project: Project) -> tuple[list[str], int]:
@@ -67,6 +77,7 @@ def stale_outputs(project: Project) -> tuple[list[str], int]:
     from .pipeline import load_dataset
     from .publish import render, stale_files
 
+    settle(project)
     dataset = load_dataset(project, read_inputs(project, trust_stat=False), use_cache=False)
     files = render(dataset.tables, dataset.schemas)
     return stale_files(project, files), len(files)
@@ -110,6 +121,7 @@ def stats(project: Project) -> dict:
     from .pipeline import load_dataset
     from .report import stats as summarize
 
+    settle(project)
     return summarize(load_dataset(project).tables)
 
 
@@ -117,6 +129,7 @@ def show(project: Project, jurisdiction_id: str) -> str | None:
     from .pipeline import load_dataset
     from .report import timeline
 
+    settle(project)
     return timeline(load_dataset(project).tables, jurisdiction_id)
 
 

@@ -23,7 +23,12 @@ _CanonicalDumper.yaml_implicit_resolvers = {
 }
 
 
+_BREAKS = ("\x85", "\u2028", "\u2029")  # line breaks to YAML that PyYAML would write raw and fold
+
+
 def _represent_text(dumper: yaml.SafeDumper, text: str):
+    if any(character in text for character in _BREAKS):
+        return dumper.represent_scalar("tag:yaml.org,2002:str", text, style='"')  # escaped, so the value survives
     style = "|" if "\n" in text.strip("\n") else None  # several lines: a literal block, as written
     return dumper.represent_scalar("tag:yaml.org,2002:str", text, style=style)
 

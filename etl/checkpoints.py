@@ -16,6 +16,11 @@ CHECKPOINTS = (
     "publish.replaced",  # datapackage.json replaced, the staging folder not yet removed
     "cache.written",  # a new snapshot's files written, its pointer not yet replaced
 )
+RAW_CHECKPOINTS = (  # of a change to raw/ (fmt, new, import); crash tests of the writer use these
+    "raw.staged",  # every new text in a temporary file, no journal yet: the change has not happened
+    "raw.journaled",  # the journal written, no file renamed yet: the change will be finished
+    "raw.renamed",  # after each rename (use :N for the N-th)
+)
 _reached: dict[str, int] = {}
 
 

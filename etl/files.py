@@ -4,19 +4,27 @@ is replaced keeps its permissions; a new one gets the usual ones (0666 less the 
 
 from __future__ import annotations
 
+import fcntl
 import os
+import re
 import stat
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
+from .problems import CommandError
 
-def write_atomically(path: Path, content: bytes | Callable[[BinaryIO], object], sync: bool = False) -> None:
-    """Replace `path` with `content` (bytes, or a function that writes to a binary stream). With
-    `sync`, the bytes and the rename are on disk when it returns."""
+TEMPORARY = re.compile(r"\..+\.[a-z0-9_]{8}\.tmp\Z")  # the name of a temporary file of write_atomically's
+
+
+def write_atomically(path: Path, content: bytes | Callable[[BinaryIO], object], sync: bool = False, like: Path | None = None) -> None:
+    """Replace `path` with `content` (bytes, or a function that writes to a binary stream), with the
+    permissions of `like` (default: `path`) where it exists. With `sync`, the bytes and the rename are
+    on disk when it returns."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    mode = _mode_for(path)
+    mode = _mode_for(like or path)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(handle, "wb") as stream:
@@ -34,6 +42,30 @@ def write_atomically(path: Path, content: bytes | Callable[[BinaryIO], object], 
         raise
     if sync:
         fsync_folder(path.parent)
+
+
+def is_temporary(name: str) -> bool:
+    """Whether a file name is one of write_atomically's temporary files (left by a killed writer)."""
+    return TEMPORARY.match(name) is not None
+
+
+@contextmanager
+def exclusive(lock_file: Path) -> Iterator[None]:
+    """Hold the project's lock while the block runs; refuse at once when another command holds it.
+    The lock file is opened without following a link, so that a link cannot make it elsewhere."""
+    try:
+        descriptor = os.open(lock_file, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o666)
+    except OSError as error:
+        raise CommandError(f"cannot open the lock file {lock_file.name} ({error.strerror})") from None
+    try:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise CommandError("another etl command is changing this project (a build, fmt, new or import); "
+                               "wait for it to finish and try again") from None
+        yield
+    finally:
+        os.close(descriptor)
 
 
 def write_text_atomically(path: Path, text: str) -> None:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from . import dates
 from .cache import FileRecord, Inputs, Snapshot, read_inputs, recall_snapshot, remember_snapshot
+from .files import is_temporary
 from .load import RawFile, parse_blob, read_blob
 from .problems import Problem, ProblemError
 from .project import Project
@@ -128,6 +129,25 @@ def read_files(project: Project, schemas: Schemas, names: list[str], today: dt.d
     return records, frames
 
 
+def check_texts(project: Project, texts: dict[str, str]) -> list[Problem]:
+    """The problems that raw files would have on their own if they held `texts` (by name): what an
+    importer checks before it writes anything."""
+    from .tables import build_tables
+    from .validate import check_rows
+
+    loaded, problems = [], []
+    for name, text in texts.items():
+        raw, found = parse_blob(project.root / name, name, text.encode("utf-8"))
+        problems += found
+        loaded += [raw] if raw is not None else []
+    tables, shape, value = build_tables(project.schemas, _by_table(project.schemas, loaded))
+    raw_tables = {table.name: tables[table.name] for table in project.schemas.raw_tables}
+    from .frames import frame_of
+
+    frames = {name: frame_of(table) for name, table in raw_tables.items()}
+    return problems + shape + value + check_rows(project.schemas, raw_tables, frames, dates.today())
+
+
 def read_raw(project: Project) -> tuple[dict[str, list[RawFile]], list[Problem]]:
     """Every raw record that can be parsed, by the table of its top-level record, and the problems
     that stop the others or lie in where files are."""
@@ -171,6 +191,8 @@ def placement_problems(project: Project, listing: list[str], expected: list[str]
     outside = {name for name in expected if not inside(name.rpartition("/")[0])}
     problems = [Problem(name, 0, "", "lies outside raw/ (through a symbolic link); raw files must be plain files inside raw/") for name in sorted(outside)]
     for name in sorted(set(listing) - set(expected)):
+        if is_temporary(name.rpartition("/")[2]):
+            continue  # a writer's temporary file: the next command that changes raw/ deletes it
         if (project.root / name).is_symlink():
             problems.append(Problem(name, 0, "", "is a symbolic link; raw files must be plain files inside raw/"))
         elif not name.endswith("/README.md"):

@@ -14,13 +14,11 @@ import csv
 import ctypes
 import ctypes.util
 import datetime as dt
-import fcntl
 import hashlib
 import io
 import json
 import os
 import shutil
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -160,23 +158,6 @@ def _read(path: Path) -> bytes | None:
         return path.read_bytes()
     except OSError:
         return None
-
-
-@contextmanager
-def exclusive(project: Project):
-    """Hold the project's build lock; refuse at once when another build holds it."""
-    try:
-        descriptor = os.open(project.lock_file, os.O_RDWR | os.O_CREAT, 0o666)
-    except OSError as error:
-        raise PublishError(f"cannot open the lock file {project.lock_file}: {error.strerror}") from None
-    try:
-        try:
-            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise PublishError("another etl build is running in this project; wait for it to finish and try again") from None
-        yield
-    finally:
-        os.close(descriptor)
 
 
 def publish(project: Project, files: dict[str, bytes]) -> None:

@@ -1,39 +1,65 @@
-"""Writing raw files: canonical form (`etl fmt`) and new records (`etl new`). Every write is atomic
-(`files.write_atomically`); where a record goes is its table's layout in `schemas/`."""
+"""Writing raw files: canonical form (`etl fmt`) and new records (`etl new`). Every change goes
+through `rawwrite.Changes`: under the project's lock, all or nothing, never over a file that changed
+since it was read, and never when the rewrite would lose a comment or change a value."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from . import canonical, scaffold
-from .files import write_text_atomically
-from .load import read_raw_file
+from .load import parse_blob, read_raw_file
 from .pipeline import read_raw
 from .problems import Problem, ProblemError
 from .project import Project
+from .rawwrite import changing, comment_lines, plain, read_bytes
 from .tables import build_tables, structure_problems
 
 
 def canonicalize(project: Project, paths: list[Path] | None, write: bool) -> list[str]:
     """Names of the files that are not canonical (rewritten when `write`)."""
+    if not write:
+        return [project.relative(path) for path in _rewrites(project, paths)]
+    with changing(project) as changes:
+        for path, (read, text) in _rewrites(project, paths).items():
+            changes.write(path, text, read)
+        return changes.commit()
+
+
+def _rewrites(project: Project, paths: list[Path] | None) -> dict[Path, tuple[bytes, str]]:
+    """The canonical text of each file that is not in canonical form, with the bytes it was read
+    from; ProblemError when a file cannot be rewritten without losing what it says."""
     schemas = project.schemas
     paths = paths if paths is not None else [project.root / name for name in project.record_names()]
-    texts, problems = {}, []
+    rewrites, problems = {}, []
     for path in paths:
         table = _table_of(project, path)
+        blob = read_bytes(path)
         raw, found = read_raw_file(path, project.relative(path))
         if raw is not None:
             found += structure_problems(schemas, table, raw)  # rewriting such a record would lose data
-        problems += found
-        if raw is not None and not found:
-            texts[path] = canonical.dump(schemas, table, raw.data)
+        if raw is None or found or blob is None:
+            problems += found
+            continue
+        text = canonical.dump(schemas, table, raw.data)
+        if text.encode("utf-8") != blob:
+            problems += _losses(project, path, blob, text)
+            rewrites[path] = (blob, text)
     if problems:
         raise ProblemError(problems)
-    changed = [path for path, text in texts.items() if path.read_text("utf-8") != text]
-    if write:
-        for path in changed:
-            write_text_atomically(path, texts[path])
-    return [project.relative(path) for path in changed]
+    return rewrites
+
+
+def _losses(project: Project, path: Path, blob: bytes, text: str) -> list[Problem]:
+    """What rewriting `blob` as `text` would lose: comments, or values that would read otherwise."""
+    name = project.relative(path)
+    old = blob.decode("utf-8")
+    lost = [Problem(name, line, "", "has a comment, which a rewrite would drop; move it into a notes field or remove it")
+            for line in comment_lines(old)]
+    new, problems = parse_blob(path, name, text.encode("utf-8"))
+    before, _ = parse_blob(path, name, blob)
+    if new is None or before is None or plain(new.data) != plain(before.data):
+        lost.append(Problem(name, 0, "", "would read differently once rewritten (a value holds a character YAML cannot keep as it is); fix the value first"))
+    return lost
 
 
 def _table_of(project: Project, path: Path) -> str:
@@ -44,6 +70,21 @@ def _table_of(project: Project, path: Path) -> str:
     return table.name
 
 
+def require_canonical(project: Project, path: Path, table: str) -> tuple[bytes, object]:
+    """The bytes and record of a raw file that a command will change: it must be in canonical form,
+    so that writing it back changes only what the command adds (comments, unknown keys and other
+    forms would be lost)."""
+    blob = read_bytes(path)
+    raw, problems = read_raw_file(path, project.relative(path))
+    if raw is None or blob is None:
+        raise ProblemError(problems or [Problem(project.relative(path), 0, "", "does not exist")])
+    problems = structure_problems(project.schemas, table, raw)
+    if problems or canonical.dump(project.schemas, table, raw.data).encode("utf-8") != blob:
+        raise ProblemError(problems or [Problem(project.relative(path), 0, "", "is not in canonical form, so writing it back could lose what it says "
+                                                "(a comment, another key order or quoting); run `etl fmt` on it first")])
+    return blob, raw.data
+
+
 def add_jurisdiction(project: Project, state: str, name: str, kind: str) -> str:
     record = scaffold.jurisdiction(state, name, kind)
     return _add_record(project, "jurisdictions", record)
@@ -51,12 +92,12 @@ def add_jurisdiction(project: Project, state: str, name: str, kind: str) -> str:
 
 def add_action(project: Project, jurisdiction_id: str) -> str:
     path = _record_path(project, "jurisdictions", jurisdiction_id)
-    raw, problems = read_raw_file(path, project.relative(path))
-    if raw is None:
-        raise ProblemError(problems or [Problem(project.relative(path), 0, "", "does not exist")])
-    record = scaffold.action(_taken(project, "actions", "action_id"))
-    raw.data.setdefault("actions", []).append(record)
-    write_text_atomically(path, canonical.dump(project.schemas, "jurisdictions", raw.data))
+    with changing(project) as changes:
+        blob, data = require_canonical(project, path, "jurisdictions")
+        record = scaffold.action(_taken(project, "actions", "action_id"))
+        data.setdefault("actions", []).append(record)  # type: ignore[attr-defined]
+        changes.write(path, canonical.dump(project.schemas, "jurisdictions", data), blob)  # type: ignore[arg-type]
+        changes.commit()
     return str(record["action_id"])
 
 
@@ -67,17 +108,23 @@ def add_source(project: Project, url: str, publisher: str, source_id: str | None
 
 def _add_record(project: Project, table: str, record: dict) -> str:
     path = _record_path(project, table, record[project.schemas[table].primary_key[0]])
-    if path.exists():
-        raise ProblemError([Problem(project.relative(path), 0, "", "already exists; edit it instead")])
-    write_text_atomically(path, canonical.dump(project.schemas, table, record))
+    with changing(project) as changes:
+        if path.exists() or path.is_symlink():
+            raise ProblemError([Problem(project.relative(path), 0, "", "already exists; edit it instead")])
+        changes.write(path, canonical.dump(project.schemas, table, record), None)
+        changes.commit()
     return project.relative(path)
 
 
 def _record_path(project: Project, table: str, key: str) -> Path:
-    path = project.path_of_record(table, key)
+    """Where the record whose key is `key` lives; the key must have its field's form (so that no
+    path can be made from `..`, `/` or an empty name)."""
+    schema = project.schemas[table]
+    field = schema.field(schema.primary_key[0])
+    path = project.path_of_record(table, key) if field.well_formed(key) else None
     if path is None:
-        layout = project.schemas.layout_of(table)
-        raise ProblemError([Problem(layout.path, 0, "", f"{key!r} cannot name a record here (its files are {layout.path})")])
+        message = f"{key!r} {field.invalid or 'does not have the required form'}"
+        raise ProblemError([Problem(project.schemas.layout_of(table).path, 0, field.name, message)])
     return path
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import shutil
 import textwrap
 from pathlib import Path
@@ -85,3 +86,22 @@ def run(root: Path, *args: str):
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     return make_project(tmp_path / "project")
+
+
+REGISTRY_ROWS = [
+    ("ocd-division/country:us/state:al/county:cherokee", "Cherokee County", "place-01019"),
+    ("ocd-division/country:us/state:fl/county:monroe", "Monroe County", "place-12087"),
+    ("ocd-division/country:us/state:fl/place:key_west", "Key West city", "place-1236550"),
+    ("ocd-division/country:us/state:nc/county:mecklenburg", "Mecklenburg County", "place-37119"),
+    ("ocd-division/country:us/state:va/county:mecklenburg", "Mecklenburg County", "place-51117"),
+]
+
+
+@pytest.fixture
+def importing(tmp_path):
+    root = tmp_path / "project"
+    shutil.copytree(REPO / "schemas", root / "schemas")
+    registry = tmp_path / "registry.csv"
+    with open(registry, "w", newline="") as handle:
+        csv.writer(handle).writerows([("id", "name", "census_geoid"), *REGISTRY_ROWS])
+    return root, registry

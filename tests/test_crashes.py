@@ -124,5 +124,5 @@ def test_two_builds_at_once_the_second_refuses(versions, tmp_path):
     second = subprocess.run([*ETL, "--root", str(root), "build"], cwd=REPO, capture_output=True, text=True)
     os.kill(first.pid, signal.SIGCONT)
     assert first.wait() == 0
-    assert second.returncode == 1 and "another etl build is running" in second.stderr
+    assert second.returncode == 1 and "another etl command is changing this project" in second.stderr
     assert published(root) == new and hashes_match(root)

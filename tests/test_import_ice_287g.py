@@ -15,13 +15,6 @@ from etl.pipeline import load_dataset
 from etl.project import Project
 
 HEADER = ["STATE", "LAW ENFORCEMENT AGENCY", "TYPE", "COUNTY", "SUPPORT TYPE", "SIGNED", "MOA", "ADDENDUM"]
-REGISTRY_ROWS = [
-    ("ocd-division/country:us/state:al/county:cherokee", "Cherokee County", "place-01019"),
-    ("ocd-division/country:us/state:fl/county:monroe", "Monroe County", "place-12087"),
-    ("ocd-division/country:us/state:fl/place:key_west", "Key West city", "place-1236550"),
-    ("ocd-division/country:us/state:nc/county:mecklenburg", "Mecklenburg County", "place-37119"),
-    ("ocd-division/country:us/state:va/county:mecklenburg", "Mecklenburg County", "place-51117"),
-]
 EDITION = "participatingAgencies01022026am.xlsx"  # a date no real edition has
 
 
@@ -45,16 +38,6 @@ def rows_v1() -> list[list]:
         ["VIRGINIA", "Mecklenburg County Sheriff's Office", "County", "Mecklenburg County", "Jail Enforcement Model", dt.datetime(2025, 5, 1), "link", None],
         ["ALABAMA", "Nowhere Police Department", "Municipality", "#N/A", "Task Force Model", dt.datetime(2025, 5, 1), "link", None],
     ]
-
-
-@pytest.fixture
-def importing(tmp_path):
-    root = tmp_path / "project"
-    shutil.copytree(REPO / "schemas", root / "schemas")
-    registry = tmp_path / "registry.csv"
-    with open(registry, "w", newline="") as handle:
-        csv.writer(handle).writerows([("id", "name", "census_geoid"), *REGISTRY_ROWS])
-    return root, registry
 
 
 def do_import(root: Path, registry: Path, sheet: Path, *extra: str):

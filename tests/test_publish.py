@@ -10,8 +10,10 @@ import pytest
 from conftest import JURISDICTION, run, write
 from frictionless import Package
 
+from etl.files import exclusive
+from etl.problems import CommandError
 from etl.project import STAGING, Project
-from etl.publish import PublishError, exclusive, recover
+from etl.publish import recover
 
 
 def test_frictionless_validates_the_package(project):
@@ -84,11 +86,12 @@ def test_an_incomplete_staging_folder_is_discarded(project):
 
 
 def test_a_second_build_at_the_same_time_is_refused(project):
-    with exclusive(Project(project)):
-        with pytest.raises(PublishError, match="another etl build is running"), exclusive(Project(project)):
+    lock = Project(project).lock_file
+    with exclusive(lock):
+        with pytest.raises(CommandError, match="another etl command is changing this project"), exclusive(lock):
             pass
         result = run(project, "build")
-    assert result.exit_code == 1 and "another etl build is running" in result.output
+    assert result.exit_code == 1 and "another etl command is changing this project" in result.output
 
 
 def test_an_unwritable_output_folder_is_a_clear_error_and_loses_nothing(project):

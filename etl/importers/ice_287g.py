@@ -460,26 +460,33 @@ def source_record(edition: Edition) -> dict:
 def import_edition(project, path: Path, registry_path: Path, kind=None, published=None, time_of_day=None) -> Report:
     """Add one edition's agreements to raw/; nothing is written unless the whole file was read."""
     from ..canonical import dump
-    from ..files import write_text_atomically
-    from ..pipeline import read_raw
+    from ..pipeline import check_texts, read_raw
     from ..problems import ProblemError
+    from ..rawfiles import require_canonical
+    from ..rawwrite import changing
 
     edition = edition_of(path, kind, published, time_of_day)
     sheet = read_sheet(path, edition)
     registry = Registry(registry_path)
     schemas = project.schemas
-    files, problems = read_raw(project)
-    if problems:
-        raise ProblemError(problems)  # never import onto raw records that do not read cleanly
-    plan = _Plan(project, edition, files["jurisdictions"], files["sources"], _mapping(project))
-    for row in sheet.rows:
-        plan.add(row, registry)
-    plan.report.rows = len(sheet.rows)
-    plan.report.unmatched = sheet.problems + plan.report.unmatched
-    plan.report.no_longer_listed = plan.absent()
-    for target, (table, record) in sorted(plan.changed.items()):
-        write_text_atomically(target, dump(schemas, table, record))
-        plan.report.written.append(project.relative(target))
+    with changing(project) as changes:
+        files, problems = read_raw(project)
+        if problems:
+            raise ProblemError(problems)  # never import onto raw records that do not read cleanly
+        plan = _Plan(project, edition, files["jurisdictions"], files["sources"], _mapping(project))
+        for row in sheet.rows:
+            plan.add(row, registry)
+        plan.report.rows = len(sheet.rows)
+        plan.report.unmatched = sheet.problems + plan.report.unmatched
+        plan.report.no_longer_listed = plan.absent()
+        texts = {target: dump(schemas, table, record) for target, (table, record) in sorted(plan.changed.items())}
+        problems = check_texts(project, {project.relative(target): text for target, text in texts.items()})
+        if problems:
+            raise ProblemError(problems)  # what the import would write must itself be valid
+        for target, text in texts.items():
+            read = require_canonical(project, target, plan.changed[target][0])[0] if target.exists() else None
+            changes.write(target, text, read)
+        plan.report.written = changes.commit()
     return plan.report
 
 
