@@ -47,19 +47,19 @@ def validate(project: Project) -> dict[str, int]:
 def build(project: Project) -> Built:
     """Validate and publish; nothing is done when the inputs are those of the last publication and
     the published files are intact."""
-    from .publish import outputs_intact, publish, render
+    from .publish import outputs_intact, package_digest, publish, render
 
     with changing(project):  # nothing changes raw/ or the outputs while the build reads and publishes
         inputs = read_inputs(project)
         known = recall(project, "published")
-        if known and known.get("inputs") == inputs.digest() and outputs_intact(project):
+        if known and known.get("inputs") == inputs.digest() and known.get("package") == package_digest(project) and outputs_intact(project):
             return Built(dict(known.get("counts", {})), current=True)
         from .pipeline import load_dataset
 
         dataset = load_dataset(project, inputs)
         files = render(dataset.tables, dataset.schemas)
         publish(project, files)
-        remember(project, "published", {"inputs": dataset.digest, "counts": dataset.counts()})
+        remember(project, "published", {"inputs": dataset.digest, "counts": dataset.counts(), "package": package_digest(project)})
         return Built(dataset.counts(), files=len(files))
 
 

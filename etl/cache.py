@@ -28,7 +28,6 @@ import hashlib
 import json
 import os
 import secrets
-import stat
 import sys
 import time
 from dataclasses import dataclass, field
@@ -36,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from . import checkpoints, dates
-from .files import write_atomically
+from .files import regular_file_bytes, write_atomically
 from .problems import Problem
 from .project import MAX_RAW_FILE_BYTES, SCHEMAS, Project
 
@@ -102,13 +101,15 @@ def _hash_or_recall(path: str, known: tuple | None) -> tuple[str | None, tuple |
     if known and known[:5] == key:
         return known[5], known, None
     hashed_at = time.time_ns()
-    blob = regular_file_bytes(path)
+    blob = regular_file_bytes(path, MAX_RAW_FILE_BYTES)
     sha = hashlib.sha256(blob).hexdigest() if blob is not None else None
     settled = sha is not None and info.st_ctime_ns < hashed_at - RACY_NS and info.st_mtime_ns < hashed_at - RACY_NS
     return sha, (*key, sha) if settled else None, blob
 
 
 def _recall_memo(project: Project) -> dict[str, tuple]:
+    if not usable(project):
+        return {}
     try:
         memo = json.loads((project.cache / MEMO).read_text("utf-8"))
         return {name: tuple(entry) for name, entry in memo.items() if isinstance(entry, list) and len(entry) == 6}
@@ -118,25 +119,6 @@ def _recall_memo(project: Project) -> dict[str, tuple]:
 
 def _remember_memo(project: Project, memo: dict[str, tuple]) -> None:
     remember(project, MEMO.removesuffix(".json"), {name: list(memo[name]) for name in sorted(memo)})
-
-
-def regular_file_bytes(path: str) -> bytes | None:
-    """A regular file's bytes; None for a link, a folder, a device, a file too large to be a raw
-    record, or an unreadable file."""
-    try:
-        handle = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    except OSError:
-        return None
-    try:
-        info = os.fstat(handle)
-        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_RAW_FILE_BYTES:
-            return None
-        with os.fdopen(handle, "rb", closefd=False) as stream:
-            return stream.read(MAX_RAW_FILE_BYTES + 1)
-    except OSError:
-        return None
-    finally:
-        os.close(handle)
 
 
 def code_key(project: Project) -> str:
@@ -177,7 +159,15 @@ def _add(digest, name: str, blob: bytes) -> None:
 
 # -- Records of whole runs -------------------------------------------------------------------------
 
+def usable(project: Project) -> bool:
+    """The cache is used only as a plain folder of the project's: a link could make etl read, write
+    or delete files elsewhere."""
+    return not project.cache.is_symlink()
+
+
 def recall(project: Project, what: str) -> dict | None:
+    if not usable(project):
+        return None
     try:
         return json.loads((project.cache / f"{what}.json").read_text("utf-8"))
     except (OSError, ValueError):
@@ -186,6 +176,8 @@ def recall(project: Project, what: str) -> dict | None:
 
 def remember(project: Project, what: str, record: dict) -> None:
     """Best effort: a cache that cannot be written only costs time later."""
+    if not usable(project):
+        return
     with contextlib.suppress(OSError):
         write_atomically(project.cache / f"{what}.json", json.dumps(record).encode())
 
@@ -227,6 +219,8 @@ def recall_snapshot(project: Project, key: str, schemas) -> Snapshot | None:
     from .frames import Shard, frame_schema
 
     folder = project.cache
+    if not usable(project):
+        return None
     try:
         pointer = json.loads((folder / POINTER).read_text("utf-8"))
         if pointer["code_key"] != key:
@@ -253,6 +247,8 @@ def remember_snapshot(project: Project, snapshot: Snapshot) -> None:
     import pyarrow as pa
 
     folder = project.cache
+    if not usable(project):
+        return
     token = secrets.token_hex(8)
     names = sorted(snapshot.files)
     records = [snapshot.files[name] for name in names]

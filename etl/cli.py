@@ -37,7 +37,9 @@ class _Group(click.Group):
             _silence_stdout()
             ctx.exit(141)
         except KeyboardInterrupt:
-            click.echo("etl: interrupted; published outputs are unchanged", err=True)
+            publish = sys.modules.get("etl.publish")
+            done = "the new outputs were published" if getattr(publish, "committed", False) else "published outputs are unchanged"
+            click.echo(f"etl: interrupted; {done}", err=True)
             ctx.exit(130)
         except Exception as error:  # the last line of defence against tracebacks
             if os.environ.get("ETL_DEBUG"):

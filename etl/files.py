@@ -44,6 +44,36 @@ def write_atomically(path: Path, content: bytes | Callable[[BinaryIO], object], 
         fsync_folder(path.parent)
 
 
+def regular_file_bytes(path: Path | str, limit: int | None = None) -> bytes | None:
+    """A regular file's bytes, read without following a link or waiting on a pipe; None for a link,
+    a folder, a pipe, a device, an unreadable file, or one larger than `limit`."""
+    try:
+        handle = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return None
+    try:
+        info = os.fstat(handle)
+        if not stat.S_ISREG(info.st_mode) or (limit is not None and info.st_size > limit):
+            return None
+        with os.fdopen(handle, "rb", closefd=False) as stream:
+            return stream.read() if limit is None else stream.read(limit + 1)
+    except OSError:
+        return None
+    finally:
+        os.close(handle)
+
+
+def through_link(root: Path, path: Path) -> Path | None:
+    """The first folder or file from `root` down to `path` that is a symbolic link, if any: what
+    etl writes, deletes or reads as raw input must lie inside the project without following one."""
+    current = root
+    for part in path.relative_to(root).parts:
+        current = current / part
+        if current.is_symlink():
+            return current
+    return None
+
+
 def is_temporary(name: str) -> bool:
     """Whether a file name is one of write_atomically's temporary files (left by a killed writer)."""
     return TEMPORARY.match(name) is not None

@@ -130,7 +130,7 @@ def decode(blob: bytes) -> str:
     if tab:
         raise _Invalid(text[: tab.start()].count("\n") + 1, "indents with a tab; YAML indents with spaces")
     if not text.strip():
-        raise _Invalid(0, "is empty; a raw file holds one YAML mapping")
+        raise _Invalid(1, "is empty; a raw file holds one YAML mapping")
     return text
 
 
@@ -140,6 +140,8 @@ def parse_text(text: str) -> Mapping:
         if "&" in text or "*" in text or "!" in text:  # no anchor, alias or tag can be written without these
             _refuse_markup(text)
         return _from_nodes(text)
+    except RecursionError:
+        raise _Invalid(1, "nests lists and records deeper than etl can read; a raw record is a few levels deep") from None
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark else 0
@@ -182,7 +184,7 @@ def _from_nodes(text: str) -> Mapping:
     finally:
         loader.dispose()
     if root is None:
-        raise _Invalid(0, "is empty; a raw file holds one YAML mapping")
+        raise _Invalid(1, "is empty; a raw file holds one YAML mapping")
     if not isinstance(root, yaml.MappingNode):
         raise _Invalid(1, "must hold a YAML mapping (key: value lines) at the top level")
     return _value_of(root)

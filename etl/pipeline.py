@@ -39,6 +39,8 @@ def load_dataset(project: Project, inputs: Inputs | None = None, today: dt.date 
 
     schemas = project.schemas
     inputs = inputs or read_inputs(project)
+    if not inputs.record_names:
+        raise ProblemError([no_records(project)])
     placement, outside = placement_problems(project, inputs.listing, inputs.record_names)
     with _without_cycle_collection():
         records, frames = current_rows(project, schemas, inputs, outside, today or dates.today(), use_cache)
@@ -127,6 +129,13 @@ def read_files(project: Project, schemas: Schemas, names: list[str], today: dt.d
     for name, latest in latest_checked_dates(raw_tables).items():
         records[name].latest = latest
     return records, frames
+
+
+def no_records(project: Project) -> Problem:
+    """A project without raw records is no dataset: most likely the wrong folder, or raw/ is missing."""
+    if project.raw.is_symlink() or (project.raw.exists() and not project.raw.is_dir()):
+        return Problem("raw", 0, "", "is not a folder (a link or a file); raw records must lie in a plain folder raw/ inside the project")
+    return Problem("raw", 0, "", f"holds no raw records ({project.schemas.where_records_live()}); is {project.root} the project folder?")
 
 
 def check_texts(project: Project, texts: dict[str, str]) -> list[Problem]:

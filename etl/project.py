@@ -71,6 +71,8 @@ class Project:
         """Where raw records live, as curators see the paths: for each table with a file per row (in
         the schemas' order), the files its layout names, sorted."""
         names: list[str] = []
+        if self.raw.is_symlink():
+            return names  # raw records must lie inside the project: see pipeline.no_records
         for table in self.schemas.file_tables:
             base, segments = self.schemas.layout_of(table.name).folders()
             names += sorted(_matching(self.root, base, segments))

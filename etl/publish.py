@@ -19,11 +19,13 @@ import io
 import json
 import os
 import shutil
+import signal
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import checkpoints
-from .files import fsync_folder, write_atomically
+from .files import fsync_folder, regular_file_bytes, write_atomically
 from .problems import CommandError
 from .project import DATAPACKAGE, DATASETS, Project
 from .schema import Schemas, without_custom
@@ -154,14 +156,33 @@ def stale_files(project: Project, files: dict[str, bytes]) -> list[str]:
 
 
 def _read(path: Path) -> bytes | None:
+    return regular_file_bytes(path)  # a pipe planted in datasets/ must not hang a build
+
+
+def refuse_what_is_not_ours(project: Project, files: dict[str, bytes]) -> None:
+    """Refuse to publish over anything etl did not write: a link where its folders and files go, or
+    a file in datasets/ that neither the live package lists nor this build writes (it would be lost)."""
+    for path in (project.datasets, project.datapackage, project.staging):
+        if path.is_symlink():
+            raise PublishError(f"{project.relative(path)} is a symbolic link; etl writes there only as a plain file or folder of its own (remove the link)")
+    listed = set(_listed(project.datapackage)) | set(files)
+    for path in sorted(project.datasets.iterdir()) if project.datasets.is_dir() else []:
+        name = project.relative(path)
+        if name not in listed or path.is_symlink() or not path.is_file():
+            raise PublishError(f"{name} is not a file etl publishes; move it out of {DATASETS}/ (a build replaces the whole folder)")
+
+
+def _listed(package_path: Path) -> dict[str, str]:
+    """The files a data package lists, with their hashes; empty when it cannot be read."""
     try:
-        return path.read_bytes()
-    except OSError:
-        return None
+        return {resource["path"]: resource["hash"] for resource in json.loads(package_path.read_text("utf-8"))["resources"]}
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
 
 
 def publish(project: Project, files: dict[str, bytes]) -> None:
     """Replace the published outputs with `files`, all or nothing."""
+    refuse_what_is_not_ours(project, files)
     recover(project)
     staging = project.staging
     try:
@@ -189,6 +210,29 @@ def recover(project: Project) -> None:
 
 
 def _commit(project: Project, staging: Path) -> None:
+    """Swap the staged outputs in. Ctrl-C and SIGTERM wait until both renames are done, so the
+    published state changes in one step as far as they can tell; a kill is finished by `recover`."""
+    with _signals_held():
+        _swap(project, staging)
+    global committed
+    committed = True
+    shutil.rmtree(staging, ignore_errors=True)
+
+
+committed = False  # whether this process has published new outputs (for what Ctrl-C reports)
+
+
+@contextmanager
+def _signals_held():
+    held = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def _swap(project: Project, staging: Path) -> None:
     new_package = staging / DATAPACKAGE
     if not _published_matches(project, new_package):
         if project.datasets.exists():
@@ -199,7 +243,13 @@ def _commit(project: Project, staging: Path) -> None:
     os.replace(new_package, project.datapackage)
     fsync_folder(project.root)
     checkpoints.reached("publish.replaced")
-    shutil.rmtree(staging, ignore_errors=True)
+
+
+def package_digest(project: Project) -> str | None:
+    """The SHA-256 of the live datapackage.json: what is on disk decides whether outputs are current,
+    not what the cache remembers (a checkout of older outputs is consistent, yet not the last build)."""
+    blob = _read(project.datapackage)
+    return None if blob is None else _sha256(blob)
 
 
 def outputs_intact(project: Project) -> bool:
@@ -209,10 +259,8 @@ def outputs_intact(project: Project) -> bool:
 
 def _published_matches(project: Project, package_path: Path) -> bool:
     """True when the live datasets/ hold exactly the files `package_path` lists, with their hashes."""
-    try:
-        resources = json.loads(package_path.read_text("utf-8"))["resources"]
-        listed = {resource["path"]: resource["hash"] for resource in resources}
-    except (OSError, ValueError, KeyError, TypeError):
+    listed = _listed(package_path)
+    if not listed:
         return False
     present = {project.relative(path) for path in project.datasets.glob("*")}
     return present == set(listed) and all(

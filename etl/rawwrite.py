@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from . import checkpoints
-from .files import exclusive, fsync_folder, is_temporary, write_atomically
+from .files import exclusive, fsync_folder, is_temporary, through_link, write_atomically
 from .problems import CommandError, Problem, ProblemError
 from .project import Project
 
@@ -54,6 +54,10 @@ class Changes:
 
     def commit(self) -> list[str]:
         """Apply every change, or none; the names of the files written. The caller holds the lock."""
+        linked = [(path, link) for path in self.texts if (link := through_link(self.project.root, path)) is not None]
+        if linked:
+            raise ProblemError([Problem(self.project.relative(path), 0, "", f"lies outside the project through a symbolic link "
+                                        f"({self.project.relative(link)}); etl writes only plain files inside it") for path, link in linked])
         stale = [path for path, (read, _) in self.texts.items() if read_bytes(path) != read]
         if stale:
             raise ProblemError([Problem(self.project.relative(path), 0, "", "changed while etl was working on it; nothing was written, run the command again")

@@ -33,11 +33,12 @@ def test_tampered_outputs_are_rebuilt(project):
     assert (project / "datasets/actions.csv").read_bytes() == good
 
 
-def test_an_extra_published_file_is_not_current(project):
+def test_an_extra_file_in_datasets_is_not_current_and_is_never_deleted(project):
     assert run(project, "build").exit_code == 0
     (project / "datasets/extra.csv").write_text("x\n")
-    assert run(project, "build").stdout.startswith("published")
-    assert not (project / "datasets/extra.csv").exists()
+    result = run(project, "build")
+    assert result.exit_code == 1 and "datasets/extra.csv is not a file etl publishes; move it out of datasets/" in result.output
+    assert (project / "datasets/extra.csv").read_text() == "x\n"
 
 
 def test_validate_never_trusts_the_cache_after_an_edit(project):

@@ -194,6 +194,8 @@ CASES: dict[str, tuple[str, bytes]] = {
     "claim-too-short": ("j", j(CLAIM, "        claim: Ended.\n")),
     "name-too-long": ("j", j("name: Contra Costa County", "name: " + "Contra Costa " * 20 + "County")),
     "notes-too-long": ("j", j(SUMMARY, SUMMARY + "    notes: " + "x" * 4001 + "\n")),
+    "yaml-nested-990-levels": ("j", b"jurisdiction_id: " + b"[" * 990 + b"]" * 990 + b"\n"),
+    "yaml-nested-990-records": ("j", b"jurisdiction_id: x\n" + b"".join(b"  " * i + b"k:\n" for i in range(990)) + b"  " * 990 + b"v: 1\n"),
     # -- dates that cannot have happened yet, and digits that are not ASCII (issue 12) ----------------
     "date-span-ending-after-today": ("j", j("date: 2018-11\n", "date: 2012/2999-12-31\n")),
     "date-before-a-day-after-today": ("j", j("date: 2018-11\n", "date: ../2999-01\n")),

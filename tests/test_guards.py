@@ -1,0 +1,78 @@
+"""What a command refuses about the project itself (issue 12): no raw records, outputs that are not
+the last build's, files in datasets/ that etl did not write, and links where etl's own files go."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+from conftest import run
+
+
+def test_a_project_without_raw_records_is_an_error(project):
+    shutil.rmtree(project / "raw")
+    result = run(project, "build")
+    assert result.exit_code == 1 and result.stdout.startswith("raw: holds no raw records")
+    assert not (project / "datasets").exists()
+    (project / "raw").write_text("not a folder")
+    result = run(project, "validate")
+    assert result.exit_code == 1 and result.stdout.startswith("raw: is not a folder")
+
+
+def test_raw_may_not_be_a_link_to_elsewhere(project, tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    (project / "raw").rename(elsewhere)
+    (project / "raw").symlink_to(elsewhere)
+    result = run(project, "validate")
+    assert result.exit_code == 1 and result.stdout.startswith("raw: is not a folder (a link or a file)")
+
+
+def test_outputs_checked_out_from_an_older_build_are_rebuilt(project):
+    assert run(project, "build").exit_code == 0
+    older = {path: (project / path).read_bytes() for path in ("datapackage.json", *(f"datasets/{p.name}" for p in (project / "datasets").iterdir()))}
+    text = (project / "raw/sources/example-news.yaml").read_text()
+    (project / "raw/sources/example-news.yaml").write_text(text.replace("An example story", "Another example story"))
+    assert run(project, "build").exit_code == 0
+    newer = (project / "datapackage.json").read_bytes()
+    for path, blob in older.items():  # as `git checkout -- datasets datapackage.json` would leave them
+        (project / path).write_bytes(blob)
+    result = run(project, "build")
+    assert result.exit_code == 0 and result.stdout.startswith("published")
+    assert (project / "datapackage.json").read_bytes() == newer
+
+
+def test_links_where_etls_own_files_go_are_refused_and_nothing_is_written_outside(project, tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "keep.arrow").write_bytes(b"not etl's")
+    for name in (".etl-staging", "datasets"):
+        (project / name).symlink_to(outside)
+        result = run(project, "build")
+        assert result.exit_code == 1 and f"{name} is a symbolic link" in result.output, result.output
+        (project / name).unlink()
+    shutil.rmtree(project / ".etl-cache", ignore_errors=True)
+    (project / ".etl-cache").symlink_to(outside)
+    assert run(project, "build").exit_code == 0  # a linked cache is not used
+    (project / ".etl.lock").unlink()
+    (project / ".etl.lock").symlink_to(outside / "lock")
+    assert run(project, "build").exit_code == 1
+    assert sorted(p.name for p in outside.iterdir()) == ["keep.arrow"]
+
+
+def test_raw_files_reached_through_a_linked_folder_are_not_rewritten(project, tmp_path):
+    elsewhere = tmp_path / "ca"
+    (project / "raw/jurisdictions/ca").rename(elsewhere)
+    (project / "raw/jurisdictions/ca").symlink_to(elsewhere)
+    text = (elsewhere / "contra-costa-county.yaml").read_text()
+    (elsewhere / "contra-costa-county.yaml").write_text(text.replace("kind: county", "kind:  county"))
+    before = (elsewhere / "contra-costa-county.yaml").read_bytes()
+    result = run(project, "fmt")
+    assert result.exit_code == 1 and "through a symbolic link" in result.output, result.output
+    assert (elsewhere / "contra-costa-county.yaml").read_bytes() == before
+
+
+def test_a_pipe_in_datasets_does_not_hang_a_build(project):
+    assert run(project, "build").exit_code == 0
+    os.mkfifo(project / "datasets/pipe.csv")
+    result = run(project, "build")
+    assert result.exit_code == 1 and "datasets/pipe.csv is not a file etl publishes" in result.output
