@@ -22,6 +22,7 @@ from etl import reference  # noqa: E402
 from etl.canonical import dump  # noqa: E402
 from etl.scaffold import ID_ALPHABET, slugify  # noqa: E402
 from etl.schema import load_schemas  # noqa: E402
+from etl.validate import ocd_slug  # noqa: E402
 
 ACTIONS_PER_JURISDICTION = 10
 ACTIONS_PER_SOURCE = 10
@@ -44,10 +45,22 @@ def counties(count: int) -> list[tuple[str, str, str]]:
     rows = [(states[fips[:2]], fips, name) for fips, name in rows if fips[:2] in states]
     step = max(1, len(rows) // count) if count <= len(rows) else 1
     picked = rows[::step][:count]
-    while len(picked) < count:  # more jurisdictions than counties: reuse counties under new slugs
+    while len(picked) < count:  # more jurisdictions than counties: cities in them, under new names
         usps, fips, name = rows[len(picked) % len(rows)]
         picked.append((usps, fips, f"{name} {len(picked) // len(rows) + 1}"))
     return picked
+
+
+def _kind_and_name(census_name: str, reused: bool) -> tuple[str, str, str]:
+    """The jurisdiction's kind, name and OCD division type, as the validation rules expect them of
+    a county (its Census name), a parish, an independent city, or a made-up city in a county."""
+    if reused:
+        return "city", census_name, "place"
+    if census_name.endswith(" Parish"):
+        return "parish", census_name, "parish"
+    if census_name.endswith(" city"):
+        return "independent_city", census_name.removesuffix(" city"), "place"
+    return "county", census_name, "county"
 
 
 def generate(root: Path, actions: int, seed: int = 2026) -> None:
@@ -70,6 +83,8 @@ def generate(root: Path, actions: int, seed: int = 2026) -> None:
         count = min(ACTIONS_PER_JURISDICTION, actions - made)
         record = _jurisdiction(usps, fips, name)
         record["actions"] = [_action(rng, source_ids, made + n) for n in range(count)]
+        for action, date in zip(record["actions"], sorted(a["date"] for a in record["actions"]), strict=True):
+            action["date"] = date  # in date order, so that each link names an earlier action
         for index in range(1, count, 3):
             record["actions"][index]["links"] = [{"relation": "carries_out", "related_action_id": record["actions"][index - 1]["action_id"]}]
         made += count
@@ -78,11 +93,13 @@ def generate(root: Path, actions: int, seed: int = 2026) -> None:
     _cite_unused(root, schemas, source_ids, rng)
 
 
-def _jurisdiction(usps: str, fips: str, name: str) -> dict:
+def _jurisdiction(usps: str, fips: str, census_name: str) -> dict:
+    kind, name, division = _kind_and_name(census_name, reference.county_names().get(fips) != census_name)
+    slug = ocd_slug(name, kind) if division in ("county", "parish") else slugify(name).replace("-", "_")
     return {
-        "jurisdiction_id": f"{usps.lower()}-{slugify(name)}", "name": name, "kind": "county", "state": usps,
+        "jurisdiction_id": f"{usps.lower()}-{slugify(name)}", "name": name, "kind": kind, "state": usps,
         "state_fips": fips[:2], "county_fips": fips,
-        "ocd_id": f"ocd-division/country:us/state:{usps.lower()}/county:{slugify(name).replace('-', '_')}",
+        "ocd_id": f"ocd-division/country:us/state:{usps.lower()}/{division}:{slug}",
     }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from functools import cache
 from typing import Any
 
@@ -12,7 +13,7 @@ import pyarrow as pa
 
 from . import arrow_ops as ops
 from . import dates, reference
-from .frames import Frame
+from .frames import FILE, POSITION, Frame
 from .load import CONTROL_CHARACTERS, character_name
 from .problems import Problem
 from .schema import Field, Nested, Schemas, TableSchema, anchored_pattern
@@ -20,6 +21,16 @@ from .tables import Table
 
 STATE_KIND = "state"
 COUNTY_KINDS = ("county", "parish", "independent_city", "consolidated_city_county")  # each is, or has, a county
+NAMED_AS_CENSUS = {  # kinds whose name is the Census name of their county_fips (given a jurisdiction's name)
+    "county": lambda name: name, "parish": lambda name: name, "independent_city": lambda name: f"{name} city",
+}
+
+
+def ocd_slug(name: str, kind: str) -> str:
+    """The last part of a county's or parish's OCD id, from its name: `St. Mary's County` -> `st_mary~s`,
+    `Doña Ana County` -> `dona_ana` (OCD ids are ASCII)."""
+    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return plain.lower().removesuffix(f" {kind}").replace(".", "").replace("'", "~").replace(" ", "_")
 
 
 def check_rows(schemas: Schemas, tables: dict[str, Table], frames: dict[str, Frame], today: dt.date) -> list[Problem]:
@@ -253,7 +264,7 @@ def check_references(schemas: Schemas, frames: dict[str, Frame]) -> list[Problem
             referring = schema.referenced_by
             for index, value in _not_in(frame, schema.primary_key[0], frames[referring.resource], referring.fields[0]):
                 problems.append(frame.where(index).problem(schema.primary_key[0], f"{shown(value)} {referring.invalid}"))
-    return problems + _self_links(frames["action_links"])
+    return problems + _self_links(frames["action_links"]) + _link_problems(frames["actions"], frames["action_links"])
 
 
 def _too_few(parents: Frame, children: Frame, layout: Nested) -> list[Problem]:
@@ -266,6 +277,60 @@ def _too_few(parents: Frame, children: Frame, layout: Nested) -> list[Problem]:
         if layout.key not in where.reported:
             problems.append(where.problem(layout.key, layout.missing or f"needs at least {layout.min_items} {layout.key}"))
     return problems
+
+
+BACKWARD = ("reverses", "carries_out", "prompted_by")  # relations whose related action came first
+
+
+def _link_problems(actions: Frame, links: Frame) -> list[Problem]:
+    """A reversal, a carrying out or a prompt names an action that came before (or at the same time),
+    and links never go round in a circle."""
+    if not len(links):
+        return []
+    linked = ops.unique(pa.chunked_array(links.arrow.column("action_id").chunks + links.arrow.column("related_action_id").chunks))
+    dated = actions.in_read_order(ops.is_in(actions.arrow.column("action_id"), linked), ["action_id", "date_start", "date_end"])
+    when = {row["action_id"]: (row["date_start"], row["date_end"]) for row in dated}
+    rows = links.in_read_order(ops.is_valid(links.arrow.column("action_id")), ["action_id", "relation", "related_action_id", FILE, POSITION])
+    problems = []
+    for row in rows:
+        own, related = when.get(row["action_id"]), when.get(row["related_action_id"])
+        if row["relation"] in BACKWARD and own and related and related[0] and own[1] and related[0] > own[1]:
+            relation = row["relation"].replace("_", " ")
+            message = f"{shown(row['related_action_id'])} is later than this action; a {relation} link names an earlier action"
+            problems.append(_link_where(links, row).problem("related_action_id", message))
+    return problems + _cycles(links, rows)
+
+
+def _cycles(links: Frame, rows: list[dict]) -> list[Problem]:
+    """One problem for each link that closes a circle of links (A -> B -> A)."""
+    following: dict[str, list[dict]] = {}
+    for row in rows:
+        following.setdefault(row["action_id"], []).append(row)
+    problems, done, path = [], set(), []
+
+    def visit(action: str) -> None:
+        path.append(action)
+        for row in following.get(action, []):
+            target = row["related_action_id"]
+            if target == action:
+                continue  # a link to its own action: reported by _self_links
+            if target in path:
+                circle = " -> ".join(path[path.index(target):] + [target])
+                problems.append(_link_where(links, row).problem("related_action_id", f"closes a circle of links ({circle}); links name earlier actions"))
+            elif target not in done:
+                visit(target)
+        path.pop()
+        done.add(action)
+
+    for action in sorted(following):
+        if action not in done:
+            visit(action)
+    return problems
+
+
+def _link_where(links: Frame, row: dict):
+    mask = ops.and_(ops.equal(links.arrow.column(FILE), pa.scalar(row[FILE])), ops.equal(links.arrow.column(POSITION), pa.scalar(row[POSITION])))
+    return links.where(ops.indices(mask)[0])
 
 
 def _self_links(links: Frame) -> list[Problem]:
@@ -290,7 +355,7 @@ def check_geography(jurisdictions: Table) -> list[Problem]:
     problems = []
     for row, where in zip(jurisdictions.rows, jurisdictions.where, strict=True):
         formed = {name: row[name] if well_formed(jurisdictions, name, row[name]) else None
-                  for name in ("state", "state_fips", "county_fips", "place_geoid", "ocd_id")}
+                  for name in ("state", "state_fips", "county_fips", "place_geoid", "ocd_id", "name")}
         given = {name for name in ("county_fips", "ocd_id") if row[name]}
         problems += _geography_of({**row, **formed}, where, given) + _id_in_state(jurisdictions, row, where)
     return problems
@@ -332,6 +397,14 @@ def _geography_of(row: dict, where, given: set[str]) -> list[Problem]:
         problems.append(where.problem("county_fips" if county else "place_geoid", "must be empty for a state"))
     if row["kind"] == STATE_KIND and ocd and ocd != ocd_state:
         problems.append(where.problem("ocd_id", f"{shown(ocd)} is not a state's id (use {ocd_state!r})"))
+    named = isinstance(row["name"], str) and not re.search(NOT_PLAIN, row["name"])  # else its field check says so
+    census = reference.county_names().get(county) if county and not problems else None
+    if named and census and row["kind"] in NAMED_AS_CENSUS and census != NAMED_AS_CENSUS[row["kind"]](row["name"]):
+        problems.append(where.problem("county_fips", f"{shown(county)} is {census} in the Census list, not {row['name']}; fix the code or the name"))
+    ocd_kind, _, ocd_name = ocd.rpartition("/")[2].partition(":")
+    if named and ocd.startswith(ocd_state + "/") and row["kind"] in ("county", "parish") and (ocd_kind, ocd_name) != (row["kind"], ocd_slug(row["name"], row["kind"])):
+        expected = f"{row['kind']}:{ocd_slug(row['name'], row['kind'])}"
+        problems.append(where.problem("ocd_id", f"{shown(ocd)} does not name {row['name']} (its last part would be {expected!r})"))
     if row["kind"] in COUNTY_KINDS and "county_fips" not in given:
         problems.append(where.problem("county_fips", f"is required for a {row['kind'].replace('_', ' ')}"))
     if "ocd_id" not in given and row["kind"] not in (None, "special_district"):

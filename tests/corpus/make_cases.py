@@ -196,6 +196,17 @@ CASES: dict[str, tuple[str, bytes]] = {
     "notes-too-long": ("j", j(SUMMARY, SUMMARY + "    notes: " + "x" * 4001 + "\n")),
     "yaml-nested-990-levels": ("j", b"jurisdiction_id: " + b"[" * 990 + b"]" * 990 + b"\n"),
     "yaml-nested-990-records": ("j", b"jurisdiction_id: x\n" + b"".join(b"  " * i + b"k:\n" for i in range(990)) + b"  " * 990 + b"v: 1\n"),
+    # -- links, codes and names that disagree (issue 12) ------------------------------------------------
+    "link-to-a-later-action": ("j", j("    summary: The sheriff announced the end of the jail's contract to hold ICE detainees.\n",
+                                      "    summary: The sheriff announced the end of the jail's contract to hold ICE detainees.\n"
+                                      "    links:\n      - relation: reverses\n        related_action_id: act-bbbbbbbb\n")),
+    "links-in-a-circle": ("j", j("    summary: The sheriff announced the end of the jail's contract to hold ICE detainees.\n",
+                                 "    summary: The sheriff announced the end of the jail's contract to hold ICE detainees.\n"
+                                 "    links:\n      - relation: required_by\n        related_action_id: act-bbbbbbbb\n")),
+    "county-fips-of-another-county": ("j", j("county_fips: '06013'", "county_fips: '06001'")),
+    "ocd-id-of-another-county": ("j", j("county:contra_costa", "county:alameda")),
+    "ocd-id-of-another-jurisdiction": ("j2", JURISDICTION.replace("alameda", "x").replace("ca-contra-costa-county", "ca-alameda-county").replace("06013", "06001")
+                                       .replace("Contra Costa", "Alameda").replace("act-aaaaaaaa", "act-cccccccc").replace("act-bbbbbbbb", "act-dddddddd").encode()),
     # -- dates that cannot have happened yet, and digits that are not ASCII (issue 12) ----------------
     "date-span-ending-after-today": ("j", j("date: 2018-11\n", "date: 2012/2999-12-31\n")),
     "date-before-a-day-after-today": ("j", j("date: 2018-11\n", "date: ../2999-01\n")),
