@@ -402,7 +402,8 @@ def _geography_of(row: dict, where, given: set[str]) -> list[Problem]:
     if named and census and row["kind"] in NAMED_AS_CENSUS and census != NAMED_AS_CENSUS[row["kind"]](row["name"]):
         problems.append(where.problem("county_fips", f"{shown(county)} is {census} in the Census list, not {row['name']}; fix the code or the name"))
     ocd_kind, _, ocd_name = ocd.rpartition("/")[2].partition(":")
-    if named and ocd.startswith(ocd_state + "/") and row["kind"] in ("county", "parish") and (ocd_kind, ocd_name) != (row["kind"], ocd_slug(row["name"], row["kind"])):
+    divisional = named and ocd.startswith(ocd_state + "/") and row["kind"] in ("county", "parish")
+    if divisional and (ocd_kind, ocd_name) != (row["kind"], ocd_slug(row["name"], row["kind"])):
         expected = f"{row['kind']}:{ocd_slug(row['name'], row['kind'])}"
         problems.append(where.problem("ocd_id", f"{shown(ocd)} does not name {row['name']} (its last part would be {expected!r})"))
     if row["kind"] in COUNTY_KINDS and "county_fips" not in given:
