@@ -200,6 +200,9 @@ def placement_problems(project: Project, listing: list[str], expected: list[str]
     outside = {name for name in expected if not inside(name.rpartition("/")[0])}
     problems = [Problem(name, 0, "", "lies outside raw/ (through a symbolic link); raw files must be plain files inside raw/") for name in sorted(outside)]
     for name in sorted(set(listing) - set(expected)):
+        if name.endswith("/"):
+            problems.append(Problem(name.rstrip("/"), 0, "", "is a folder that cannot be read (no permission); make it readable or move it out of raw/"))
+            continue
         if is_temporary(name.rpartition("/")[2]):
             continue  # a writer's temporary file: the next command that changes raw/ deletes it
         if (project.root / name).is_symlink():

@@ -79,11 +79,15 @@ class Project:
         return names
 
     def listing(self) -> list[str]:
-        """Every file and link under raw/ (links are not followed), as curators see the paths."""
+        """Every file and link under raw/ (links are not followed), as curators see the paths; a
+        folder that cannot be read is listed with a final `/` (see pipeline.placement_problems)."""
         found: list[str] = []
         folders = [RAW]
         while folders:
             folder = folders.pop()
+            if not _readable(self.root / folder):
+                found.append(folder + "/")
+                continue
             for entry in _entries(self.root / folder):
                 name = f"{folder}/{entry.name}"
                 (folders if entry.is_dir(follow_symlinks=False) else found).append(name)
@@ -104,5 +108,15 @@ def _entries(folder: Path) -> list[os.DirEntry]:
     try:
         with os.scandir(folder) as entries:
             return list(entries)
-    except (NotADirectoryError, FileNotFoundError):
+    except OSError:  # missing, not a folder, or unreadable: listing() reports the last
         return []
+
+
+def _readable(folder: Path) -> bool:
+    try:
+        with os.scandir(folder):
+            return True
+    except (NotADirectoryError, FileNotFoundError):
+        return True  # nothing to read
+    except OSError:
+        return False

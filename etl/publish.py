@@ -195,7 +195,11 @@ def publish(project: Project, files: dict[str, bytes]) -> None:
     except OSError as error:
         shutil.rmtree(staging, ignore_errors=True)
         raise PublishError(f"cannot write the outputs ({error.strerror}: {error.filename}); the published files are unchanged") from None
-    _commit(project, staging)
+    try:
+        _commit(project, staging)
+    except OSError as error:
+        raise PublishError(f"cannot replace the published outputs ({error.strerror}: {error.filename}); the next etl build "
+                           "completes the change once it can write there") from None
 
 
 def recover(project: Project) -> None:

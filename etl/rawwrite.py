@@ -73,7 +73,12 @@ class Changes:
                 (self.project.root / entry["staged"]).unlink(missing_ok=True)
             raise CommandError(f"cannot write {error.filename or 'raw/'} ({error.strerror}); nothing was changed") from None
         checkpoints.reached("raw.staged")
-        write_atomically(self.project.root / JOURNAL, json.dumps(staged, indent=1).encode(), sync=True)
+        try:
+            write_atomically(self.project.root / JOURNAL, json.dumps(staged, indent=1).encode(), sync=True)
+        except OSError as error:
+            for entry in staged:
+                (self.project.root / entry["staged"]).unlink(missing_ok=True)
+            raise CommandError(f"cannot write {JOURNAL} ({error.strerror}); nothing was changed") from None
         checkpoints.reached("raw.journaled")
         problems = _apply(self.project, staged)
         if problems:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from pathlib import Path
 
 from conftest import run
 
@@ -76,3 +77,36 @@ def test_a_pipe_in_datasets_does_not_hang_a_build(project):
     os.mkfifo(project / "datasets/pipe.csv")
     result = run(project, "build")
     assert result.exit_code == 1 and "datasets/pipe.csv is not a file etl publishes" in result.output
+
+
+def test_a_folder_that_cannot_be_read_is_a_problem_not_a_crash(project, monkeypatch):
+    import etl.project
+
+    real = etl.project.os.scandir
+    locked = project / "raw/jurisdictions/ca"
+
+    def scandir(path):
+        if isinstance(path, (str, os.PathLike)) and Path(path) == locked:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path)
+
+    monkeypatch.setattr(etl.project.os, "scandir", scandir)
+    result = run(project, "validate")
+    assert result.exit_code == 1 and "Traceback" not in result.output, result.output
+    assert "raw/jurisdictions/ca: is a folder that cannot be read (no permission)" in result.stdout
+
+
+def test_outputs_that_cannot_be_replaced_are_a_clear_error(project, monkeypatch):
+    import etl.publish
+
+    assert run(project, "build").exit_code == 0
+    write_source = (project / "raw/sources/example-news.yaml")
+    write_source.write_text(write_source.read_text().replace("An example story", "Another story"))
+
+    def immutable(a, b):
+        raise PermissionError(1, "Operation not permitted", str(b))
+
+    monkeypatch.setattr(etl.publish, "_exchange", immutable)
+    result = run(project, "build")
+    assert result.exit_code == 1 and "cannot replace the published outputs (Operation not permitted" in result.output
+    assert "Traceback" not in result.output

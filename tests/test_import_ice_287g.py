@@ -180,3 +180,46 @@ def test_the_real_editions_import_completely_and_idempotently(tmp_path):
     july = [c for c in tables["citations"].rows if c["source_id"] == "ice-287g-participating-2025-07-18-pm"]
     assert len(july) == 832 - 0  # one citation per agreement row of the edition
     assert len(tables["agreements_287g"].rows) >= 832
+
+
+def _rewritten(source: Path, target: Path, replace: dict[str, bytes | None]) -> Path:
+    """A copy of the workbook `source` with some members replaced (or, for None, left out)."""
+    import zipfile
+
+    with zipfile.ZipFile(source) as old, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as new:
+        for item in old.infolist():
+            if item.filename in replace and replace[item.filename] is None:
+                continue
+            new.writestr(item, replace.get(item.filename) or old.read(item.filename))
+        for name, data in replace.items():
+            if data is not None and name not in old.namelist():
+                new.writestr(name, data)
+    return target
+
+
+BILLION_LAUGHS = ('<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol0 "lol">'
+                  + "".join(f'<!ENTITY lol{i} "{("&lol" + str(i - 1) + ";") * 10}">' for i in range(1, 10))
+                  + ']><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData><row r="1">'
+                  '<c r="A1" t="inlineStr"><is><t>&lol9;</t></is></c></row></sheetData></worksheet>').encode()
+
+
+@pytest.mark.parametrize("damage", ["truncated", "entity bomb", "no sheet", "zip bomb"])
+def test_a_damaged_or_hostile_workbook_is_refused_clearly(damage, importing, tmp_path, monkeypatch):
+    import etl.importers.ice_287g as importer
+
+    root, registry = importing
+    good = workbook(tmp_path / "good.xlsx", HEADER, rows_v1())
+    sheet = tmp_path / EDITION
+    if damage == "truncated":
+        sheet.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
+    elif damage == "entity bomb":
+        _rewritten(good, sheet, {"xl/worksheets/sheet1.xml": BILLION_LAUGHS})
+    elif damage == "no sheet":
+        _rewritten(good, sheet, {"xl/worksheets/sheet1.xml": None, "xl/workbook.xml": None})
+    else:
+        monkeypatch.setattr(importer, "MAX_WORKBOOK_BYTES", 1_000_000)
+        _rewritten(good, sheet, {"xl/media/padding.bin": b"\0" * 2_000_000})
+    result = do_import(root, registry, sheet)
+    assert result.exit_code == 1 and "Traceback" not in result.output, result.output
+    assert result.output.startswith(f"Error: {EDITION}: ")
+    assert not (root / "raw").exists()

@@ -131,20 +131,35 @@ def read_sheet(path: Path, edition: Edition) -> Sheet:
     return sheet
 
 
+MAX_WORKBOOK_BYTES = 200 * 1024 * 1024  # ICE's largest edition expands to a few MB; a zip bomb to far more
+
+
 def _cells(path: Path) -> list[tuple]:
+    """The first sheet's rows; ImportError_ for anything that is not a readable, reasonable workbook
+    (a truncated file, a zip that expands to too much, XML that cannot be parsed, no sheet)."""
     import zipfile
 
     from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
 
     try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
+        with zipfile.ZipFile(path) as archive:
+            expanded = sum(member.file_size for member in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError) as error:
         raise ImportError_(f"{path.name}: is not an Excel workbook (.xlsx) that can be read ({type(error).__name__})") from None
+    if expanded > MAX_WORKBOOK_BYTES:
+        raise ImportError_(f"{path.name}: expands to {expanded:,} bytes, more than an ICE list ever holds ({MAX_WORKBOOK_BYTES:,}); refused")
     try:
-        return [tuple(row) for row in workbook.worksheets[0].iter_rows(values_only=True)]
-    finally:
-        workbook.close()
+        workbook = load_workbook(path, read_only=True, data_only=True)
+        try:
+            if not workbook.worksheets:
+                raise ImportError_(f"{path.name}: holds no sheet")
+            return [tuple(row) for row in workbook.worksheets[0].iter_rows(values_only=True)]
+        finally:
+            workbook.close()
+    except ImportError_:
+        raise
+    except Exception as error:  # openpyxl raises many kinds for a damaged file: each is a file we cannot read
+        raise ImportError_(f"{path.name}: is not an Excel workbook (.xlsx) that can be read ({type(error).__name__})") from None
 
 
 def _find_header(rows: list[tuple], edition: Edition, path: Path) -> tuple[int, list[str]]:
