@@ -3,10 +3,13 @@ agreement that an imported edition of ICE's 287(g) lists names, with its status.
 
 from __future__ import annotations
 
+import json
+
 from . import arrow_ops as ops
 from . import dates
-from .frames import Frame, derived_frame
+from .frames import FILE, WHERE, Frame, derived_frame
 from .schema import TableSchema
+from .tables import Where
 
 
 def agreements_287g(frames: dict[str, Frame], table: TableSchema) -> Frame:
@@ -21,7 +24,21 @@ def agreements_287g(frames: dict[str, Frame], table: TableSchema) -> Frame:
     bearing = ops.or_(listed, ops.and_(ops.starts_with(actions.arrow.column("arrangement"), "287g"),
                                        ops.is_in(actions.arrow.column("jurisdiction_id"), places)))
     fields = ["action_id", "jurisdiction_id", "actor_name", "arrangement", "action", "stage", "date_precision", "date_start", "date_end"]
-    return derived_frame(table, derive_agreements(editions, cited, _rows(actions, bearing, fields)))
+    bearing_rows = _rows(actions, bearing, [*fields, WHERE, FILE])
+    rows = derive_agreements(editions, cited, bearing_rows)
+    return derived_frame(table, rows, _places(table, rows, bearing_rows))
+
+
+def _places(table: TableSchema, rows: list[dict], actions: list[dict]) -> list[Where]:
+    """Each derived row points at the action that names its agreement, so that a problem in it
+    says which raw record to look at."""
+    where_of = {action["action_id"]: (action[FILE], action[WHERE]) for action in actions}
+    places = []
+    for row in rows:
+        file, encoded = where_of[row["action_id"]]
+        line, path, lines, _ = json.loads(encoded)
+        places.append(Where(file, lines.get("action_id", line), f"{path} (its {table.name} row)"))
+    return places
 
 
 def _rows(frame: Frame, mask, fields: list[str]) -> list[dict]:

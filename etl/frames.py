@@ -85,9 +85,10 @@ def _encoded(places: list[Where]) -> list[str]:
     return [known.get(id(w)) or known.setdefault(id(w), json.dumps([w.line, w.path, w.lines, sorted(w.reported)])) for w in places]
 
 
-def derived_frame(table: TableSchema, rows: list[dict]) -> Frame:
-    """A frame of rows that no raw record holds (a derived table): they point at the table's name."""
-    return frame_of(Table(table, rows, [Where("(derived)", 0, table.name)] * len(rows)))
+def derived_frame(table: TableSchema, rows: list[dict], places: list[Where] | None = None) -> Frame:
+    """A frame of rows that no raw record holds (a derived table), each pointing at `places` (the raw
+    record it comes from), or else at the table's name."""
+    return frame_of(Table(table, rows, places if places is not None else [Where("(derived)", 0, table.name)] * len(rows)))
 
 
 @dataclass

@@ -223,3 +223,18 @@ def test_a_damaged_or_hostile_workbook_is_refused_clearly(damage, importing, tmp
     assert result.exit_code == 1 and "Traceback" not in result.output, result.output
     assert result.output.startswith(f"Error: {EDITION}: ")
     assert not (root / "raw").exists()
+
+
+def test_a_problem_in_a_derived_row_points_at_the_action_it_comes_from(importing, tmp_path, monkeypatch):
+    import etl.derived
+    from etl.problems import ProblemError
+
+    root, registry = importing
+    assert do_import(root, registry, workbook(tmp_path / EDITION, HEADER, rows_v1())).exit_code == 0
+    real = etl.derived._agreement
+    monkeypatch.setattr(etl.derived, "_agreement", lambda *args: {**real(*args), "status": "bogus"})
+    with pytest.raises(ProblemError) as caught:
+        load_dataset(Project(root), use_cache=False)
+    places = {(p.file, p.field) for p in caught.value.problems}
+    assert ("raw/jurisdictions/al/cherokee-county.yaml", "actions[0] (its agreements_287g row).status") in places
+    assert all(p.file.startswith("raw/jurisdictions/") and p.line > 0 for p in caught.value.problems)
