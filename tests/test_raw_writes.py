@@ -176,3 +176,22 @@ def test_an_import_that_would_write_invalid_records_writes_nothing(change, extra
     result = do_import(root, registry, workbook(tmp_path / EDITION, HEADER, rows), *extra)
     assert result.exit_code == 1 and "Traceback" not in result.output, result.output
     assert raw_snapshot(root) == {} and leftovers(root) == []
+
+
+@pytest.mark.parametrize("checkpoint", ["raw.staged:kill", "raw.journaled:kill", "raw.renamed:kill:1"])
+def test_fmt_and_new_killed_at_any_step_are_all_or_nothing(checkpoint, project):
+    source = project / "raw/sources/example-news.yaml"
+    write(project / J, JURISDICTION.replace("kind: county", "kind:  county"))
+    source.write_text(source.read_text().replace("kind: news", "kind:   news"))
+    before = raw_snapshot(project)
+    assert etl(project, "fmt", checkpoint=checkpoint).returncode == -signal.SIGKILL
+    assert etl(project, "validate").returncode == 0
+    after = raw_snapshot(project)
+    changed = [name for name in before if after[name] != before[name]]
+    assert len(changed) in (0, 2), f"fmt rewrote {changed}, one file of two"
+    assert (len(changed) == 2) == (checkpoint != "raw.staged:kill")
+    killed = etl(project, "new", "source", "--url", "https://example.org/2", "--publisher", "P", "--id", "second", checkpoint=checkpoint)
+    assert killed.returncode == -signal.SIGKILL
+    assert etl(project, "validate").returncode in (0, 1)  # the new source is uncited: a problem, as it should be
+    assert (project / "raw/sources/second.yaml").exists() == (checkpoint != "raw.staged:kill")
+    assert leftovers(project) == [] or checkpoint == "raw.staged:kill"
