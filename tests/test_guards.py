@@ -7,6 +7,7 @@ import os
 import shutil
 from pathlib import Path
 
+import pytest
 from conftest import run
 
 
@@ -110,3 +111,34 @@ def test_outputs_that_cannot_be_replaced_are_a_clear_error(project, monkeypatch)
     result = run(project, "build")
     assert result.exit_code == 1 and "cannot replace the published outputs (Operation not permitted" in result.output
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("when, says", [("before", "published outputs are unchanged"), ("after", "the new outputs were published")])
+def test_ctrl_c_says_truly_whether_the_outputs_changed(when, says, project, monkeypatch):
+    import etl.api
+    import etl.publish
+
+    monkeypatch.setattr(etl.publish, "committed", False)
+
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    if when == "before":
+        monkeypatch.setattr(etl.publish, "render", interrupt)
+    else:
+        monkeypatch.setattr(etl.api, "remember", interrupt)  # right after the outputs were swapped in
+    result = run(project, "build")
+    assert result.exit_code == 130 and result.stderr == f"etl: interrupted; {says}\n"
+    assert (project / "datapackage.json").exists() == (when == "after")
+
+
+def test_a_raw_folder_etl_cannot_write_is_a_clear_error(project, monkeypatch):
+    import etl.rawwrite
+
+    def unwritable(path, blob, sync=False, like=None):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(etl.rawwrite, "write_atomically", unwritable)
+    result = run(project, "new", "source", "--url", "https://example.org/2", "--publisher", "P", "--id", "second")
+    assert result.exit_code == 1 and "cannot write" in result.output and "nothing was changed" in result.output
+    assert "Traceback" not in result.output and not (project / "raw/sources/second.yaml").exists()
