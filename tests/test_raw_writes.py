@@ -45,12 +45,12 @@ def test_an_import_killed_at_any_step_is_all_or_nothing_after_the_next_command(c
     killed = etl(root, "import", "ice-287g", str(sheet), "--registry", str(registry), checkpoint=checkpoint)
     assert killed.returncode == -signal.SIGKILL, killed.stderr
     assert leftovers(root)  # the kill left temporary files, and perhaps a journal
-    after = etl(root, "validate")  # the next command: finishes a journaled import, ignores the rest
+    after = run(root, "validate")  # the next command: finishes a journaled import, ignores the rest
     if checkpoint == "raw.staged:kill":
         assert raw_snapshot(root) == {}  # nothing was imported
-        assert etl(root, "fmt").returncode == 0  # a command that changes raw/ deletes the leftovers
+        assert run(root, "fmt").exit_code == 0  # a command that changes raw/ deletes the leftovers
     else:
-        assert after.returncode == 0, after.stdout + after.stderr
+        assert after.exit_code == 0, after.output
         assert raw_snapshot(root) == raw_snapshot(whole)  # everything was imported
     assert leftovers(root) == []
 
@@ -185,13 +185,13 @@ def test_fmt_and_new_killed_at_any_step_are_all_or_nothing(checkpoint, project):
     source.write_text(source.read_text().replace("kind: news", "kind:   news"))
     before = raw_snapshot(project)
     assert etl(project, "fmt", checkpoint=checkpoint).returncode == -signal.SIGKILL
-    assert etl(project, "validate").returncode == 0
+    assert run(project, "validate").exit_code == 0
     after = raw_snapshot(project)
     changed = [name for name in before if after[name] != before[name]]
     assert len(changed) in (0, 2), f"fmt rewrote {changed}, one file of two"
     assert (len(changed) == 2) == (checkpoint != "raw.staged:kill")
     killed = etl(project, "new", "source", "--url", "https://example.org/2", "--publisher", "P", "--id", "second", checkpoint=checkpoint)
     assert killed.returncode == -signal.SIGKILL
-    assert etl(project, "validate").returncode in (0, 1)  # the new source is uncited: a problem, as it should be
+    assert run(project, "validate").exit_code in (0, 1)  # the new source is uncited: a problem, as it should be
     assert (project / "raw/sources/second.yaml").exists() == (checkpoint != "raw.staged:kill")
     assert leftovers(project) == [] or checkpoint == "raw.staged:kill"
