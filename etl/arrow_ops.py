@@ -29,11 +29,18 @@ invert = _kernel("invert")
 or_ = _kernel("or")
 and_ = _kernel("and")
 equal = _kernel("equal")
+greater = _kernel("greater")
+less = _kernel("less")
 unique = _kernel("unique")
 value_counts = _kernel("value_counts")
 dictionary_encode = _kernel("dictionary_encode")
 filter_rows = _kernel("filter")
 take = _kernel("take")
+
+
+def index_in(values: Any, value_set: Any) -> Any:
+    """For each value, its position in `value_set` (null where it is not there)."""
+    return call_function("index_in", [values], SetLookupOptions(value_set))
 
 
 def starts_with(values: Any, prefix: str) -> Any:

@@ -13,7 +13,7 @@ import pyarrow as pa
 
 from . import arrow_ops as ops
 from . import dates, reference
-from .frames import FILE, POSITION, Frame
+from .frames import Frame
 from .load import CONTROL_CHARACTERS, character_name
 from .problems import Problem
 from .schema import Field, Nested, Schemas, TableSchema, anchored_pattern
@@ -284,53 +284,60 @@ BACKWARD = ("reverses", "carries_out", "prompted_by")  # relations whose related
 
 def _link_problems(actions: Frame, links: Frame) -> list[Problem]:
     """A reversal, a carrying out or a prompt names an action that came before (or at the same time),
-    and links never go round in a circle."""
+    and links never go round in a circle. The dates of both ends are compared as whole columns."""
     if not len(links):
         return []
-    linked = ops.unique(pa.chunked_array(links.arrow.column("action_id").chunks + links.arrow.column("related_action_id").chunks))
-    dated = actions.in_read_order(ops.is_in(actions.arrow.column("action_id"), linked), ["action_id", "date_start", "date_end"])
-    when = {row["action_id"]: (row["date_start"], row["date_end"]) for row in dated}
-    rows = links.in_read_order(ops.is_valid(links.arrow.column("action_id")), ["action_id", "relation", "related_action_id", FILE, POSITION])
+    ids = actions.arrow.column("action_id")
+    own = ops.index_in(links.arrow.column("action_id"), ids)
+    related = ops.index_in(links.arrow.column("related_action_id"), ids)
+    own_start, own_end = (ops.take(actions.arrow.column(name), own) for name in ("date_start", "date_end"))
+    related_start, related_end = (ops.take(actions.arrow.column(name), related) for name in ("date_start", "date_end"))
+    backward = ops.is_in(links.arrow.column("relation"), pa.array(BACKWARD, pa.string()))
     problems = []
-    for row in rows:
-        own, related = when.get(row["action_id"]), when.get(row["related_action_id"])
-        if row["relation"] in BACKWARD and own and related and related[0] and own[1] and related[0] > own[1]:
-            relation = row["relation"].replace("_", " ")
-            message = f"{shown(row['related_action_id'])} is later than this action; a {relation} link names an earlier action"
-            problems.append(_link_where(links, row).problem("related_action_id", message))
-    return problems + _cycles(links, rows)
+    for index in ops.indices(ops.and_(backward, ops.greater(related_start, own_end))):
+        relation = links.arrow.column("relation")[index].as_py().replace("_", " ")
+        target = links.arrow.column("related_action_id")[index].as_py()
+        message = f"{shown(target)} is later than this action; a {relation} link names an earlier action"
+        problems.append(links.where(index).problem("related_action_id", message))
+    # a circle needs a link to an action that did not end before this one began: look only from those
+    suspects = ops.indices(ops.invert(ops.without_nulls(ops.less(related_end, own_start))))
+    return problems + (_cycles(links, suspects) if suspects else [])
 
 
-def _cycles(links: Frame, rows: list[dict]) -> list[Problem]:
-    """One problem for each link that closes a circle of links (A -> B -> A)."""
-    following: dict[str, list[dict]] = {}
-    for row in rows:
-        following.setdefault(row["action_id"], []).append(row)
-    problems, done, path = [], set(), []
-
-    def visit(action: str) -> None:
-        path.append(action)
-        for row in following.get(action, []):
-            target = row["related_action_id"]
-            if target == action:
-                continue  # a link to its own action: reported by _self_links
-            if target in path:
-                circle = " -> ".join(path[path.index(target):] + [target])
-                problems.append(_link_where(links, row).problem("related_action_id", f"closes a circle of links ({circle}); links name earlier actions"))
-            elif target not in done:
-                visit(target)
-        path.pop()
-        done.add(action)
-
-    for action in sorted(following):
-        if action not in done:
-            visit(action)
+def _cycles(links: Frame, suspects: list[int]) -> list[Problem]:
+    """One problem for each link that closes a circle of links (A -> B -> A); every circle holds
+    one of the `suspects` (a link that does not go back in time), so only those are followed."""
+    sources, targets = links.arrow.column("action_id").to_pylist(), links.arrow.column("related_action_id").to_pylist()
+    following: dict[str, list[str]] = {}
+    for source, target in zip(sources, targets, strict=True):
+        if source is not None and target is not None and source != target:  # a link to itself: _self_links says so
+            following.setdefault(source, []).append(target)
+    problems = []
+    for index in suspects:
+        start, first = sources[index], targets[index]
+        path = _path(following, first, start)
+        if start is not None and first is not None and start != first and path is not None:
+            circle = " -> ".join([start, *path])
+            problems.append(links.where(index).problem("related_action_id", f"closes a circle of links ({circle}); links name earlier actions"))
     return problems
 
 
-def _link_where(links: Frame, row: dict):
-    mask = ops.and_(ops.equal(links.arrow.column(FILE), pa.scalar(row[FILE])), ops.equal(links.arrow.column(POSITION), pa.scalar(row[POSITION])))
-    return links.where(ops.indices(mask)[0])
+def _path(following: dict[str, list[str]], start: str, goal: str) -> list[str] | None:
+    """Actions from `start` to `goal` along links, if there is such a way."""
+    came_from: dict[str, str | None] = {start: None}
+    frontier = [start]
+    while frontier:
+        action = frontier.pop()
+        if action == goal:
+            steps = [action]
+            while (previous := came_from[steps[-1]]) is not None:
+                steps.append(previous)
+            return steps[::-1]
+        for target in following.get(action, []):
+            if target not in came_from:
+                came_from[target] = action
+                frontier.append(target)
+    return None
 
 
 def _self_links(links: Frame) -> list[Problem]:

@@ -80,6 +80,16 @@ def test_a_very_large_file(built: Path, tmp_path: Path):
     assert snapshot(root) == before
 
 
+def test_a_huge_file_is_refused_unread(built: Path, tmp_path: Path):
+    root = tmp_path / "project"
+    shutil.copytree(built, root)
+    with open(root / TARGETS["s2"], "wb") as handle:
+        handle.truncate(6 * 1024**3)  # 6 GB, sparse: reading it whole would take the memory
+    result = run(root, "validate")
+    assert result.exit_code == 1
+    assert result.stdout == "raw/sources/second-source.yaml: is 6,442,450,944 bytes; a raw file may hold at most 5,242,880 (split it)\n"
+
+
 def test_a_symbolic_link_out_of_raw(built: Path, tmp_path: Path):
     root = tmp_path / "project"
     shutil.copytree(built, root)

@@ -4,6 +4,7 @@ named checkpoints (etl/checkpoints.py), so the tests wait for a state, never a t
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import signal
 import stat
@@ -195,3 +196,17 @@ def test_fmt_and_new_killed_at_any_step_are_all_or_nothing(checkpoint, project):
     assert run(project, "validate").exit_code in (0, 1)  # the new source is uncited: a problem, as it should be
     assert (project / "raw/sources/second.yaml").exists() == (checkpoint != "raw.staged:kill")
     assert leftovers(project) == [] or checkpoint == "raw.staged:kill"
+
+
+def test_an_import_refuses_to_rewrite_a_file_that_is_not_canonical(importing, tmp_path):
+    root, registry = importing
+    sheet = workbook(tmp_path / EDITION, HEADER, rows_v1())
+    assert do_import(root, registry, sheet).exit_code == 0
+    target = root / "raw/jurisdictions/al/cherokee-county.yaml"
+    target.write_text(target.read_text().replace("kind: county\n", "kind: county  # checked\n"))
+    before = raw_snapshot(root)
+    newer = [row[:5] + [row[5]] + row[6:] for row in rows_v1()] + [
+        ["ALABAMA", "Cherokee County Sheriff's Office", "County", "Cherokee County", "Task Force Model", dt.datetime(2025, 12, 1), "link", None]]
+    result = do_import(root, registry, workbook(tmp_path / "participatingAgencies02012026am.xlsx", HEADER, newer))
+    assert result.exit_code == 1 and "is not in canonical form" in result.output, result.output
+    assert raw_snapshot(root) == before
