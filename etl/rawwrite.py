@@ -18,6 +18,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -142,30 +144,15 @@ def recover(project: Project) -> list[Problem]:
     return problems
 
 
-def changing(project: Project):
-    """The project's lock, with any interrupted change to raw/ finished or dropped first."""
-    return _Changing(project)
-
-
-class _Changing:
-    def __init__(self, project: Project):
-        self.project = project
-        self.lock = exclusive(project.lock_file)
-
-    def __enter__(self) -> Changes:
-        self.lock.__enter__()
-        try:
-            problems = recover(self.project)
-        except BaseException:
-            self.lock.__exit__(None, None, None)
-            raise
+@contextmanager
+def changing(project: Project) -> Iterator[Changes]:
+    """The project's lock, with any interrupted change to raw/ finished or dropped first; the block
+    collects its changes in the `Changes` it is given and commits them."""
+    with exclusive(project.lock_file):
+        problems = recover(project)
         if problems:
-            self.lock.__exit__(None, None, None)
             raise ProblemError(problems)
-        return Changes(self.project)
-
-    def __exit__(self, *exc) -> None:
-        self.lock.__exit__(*exc)
+        yield Changes(project)
 
 
 def interrupted(project: Project) -> bool:
