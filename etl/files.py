@@ -23,9 +23,23 @@ def write_atomically(path: Path, content: bytes | Callable[[BinaryIO], object], 
     """Replace `path` with `content` (bytes, or a function that writes to a binary stream), with the
     permissions of `like` (default: `path`) where it exists. With `sync`, the bytes and the rename are
     on disk when it returns."""
+    temporary = write_beside(path, content, sync, like)
+    try:
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    if sync:
+        fsync_folder(path.parent)
+
+
+def write_beside(path: Path, content: bytes | Callable[[BinaryIO], object], sync: bool = False, like: Path | None = None) -> Path:
+    """A new temporary file beside `path` (named so that `is_temporary` knows it) holding `content`,
+    with the permissions of `like` (default: `path`) where it exists; on disk when `sync`."""
     path.parent.mkdir(parents=True, exist_ok=True)
     mode = _mode_for(like or path)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    temporary = Path(name)
     try:
         with os.fdopen(handle, "wb") as stream:
             if callable(content):
@@ -36,12 +50,10 @@ def write_atomically(path: Path, content: bytes | Callable[[BinaryIO], object], 
                 stream.flush()
                 os.fsync(stream.fileno())
         os.chmod(temporary, mode)
-        os.replace(temporary, path)
     except BaseException:
-        Path(temporary).unlink(missing_ok=True)
+        temporary.unlink(missing_ok=True)
         raise
-    if sync:
-        fsync_folder(path.parent)
+    return temporary
 
 
 def regular_file_bytes(path: Path | str, limit: int | None = None) -> bytes | None:

@@ -149,14 +149,10 @@ def _parquet_schema(schema: dict) -> dict:
 
 def stale_files(project: Project, files: dict[str, bytes]) -> list[str]:
     """Paths whose committed bytes differ from `files`, plus published files that should not be there."""
-    differ = [path for path, blob in files.items() if _read(project.root / path) != blob]
+    differ = [path for path, blob in files.items() if regular_file_bytes(project.root / path) != blob]
     expected = set(files)
     extra = [project.relative(p) for p in sorted(project.datasets.glob("*")) if project.relative(p) not in expected]
     return sorted(differ + extra)
-
-
-def _read(path: Path) -> bytes | None:
-    return regular_file_bytes(path)  # a pipe planted in datasets/ must not hang a build
 
 
 def refuse_what_is_not_ours(project: Project, files: dict[str, bytes]) -> None:
@@ -252,7 +248,7 @@ def _swap(project: Project, staging: Path) -> None:
 def package_digest(project: Project) -> str | None:
     """The SHA-256 of the live datapackage.json: what is on disk decides whether outputs are current,
     not what the cache remembers (a checkout of older outputs is consistent, yet not the last build)."""
-    blob = _read(project.datapackage)
+    blob = regular_file_bytes(project.datapackage)
     return None if blob is None else _sha256(blob)
 
 
@@ -268,7 +264,7 @@ def _published_matches(project: Project, package_path: Path) -> bool:
         return False
     present = {project.relative(path) for path in project.datasets.glob("*")}
     return present == set(listed) and all(
-        "sha256:" + _sha256(_read(project.root / path) or b"") == digest for path, digest in listed.items()
+        "sha256:" + _sha256(regular_file_bytes(project.root / path) or b"") == digest for path, digest in listed.items()
     )
 
 

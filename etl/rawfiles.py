@@ -7,11 +7,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from . import canonical, scaffold
-from .load import parse_blob, read_raw_file
+from .load import Mapping, RawFile, parse_blob, read_blob
 from .pipeline import read_raw
 from .problems import Problem, ProblemError
 from .project import Project
-from .rawwrite import changing, comment_lines, plain, read_bytes
+from .rawwrite import changing, comment_lines, plain
 from .tables import build_tables, structure_problems
 
 
@@ -33,31 +33,40 @@ def _rewrites(project: Project, paths: list[Path] | None) -> dict[Path, tuple[by
     rewrites, problems = {}, []
     for path in paths:
         table = _table_of(project, path)
-        blob = read_bytes(path)
-        raw, found = read_raw_file(path, project.relative(path))
+        blob, raw, found = _read_once(project, path)
         if raw is not None:
             found += structure_problems(schemas, table, raw)  # rewriting such a record would lose data
-        if raw is None or found or blob is None:
+        if raw is None or found:
             problems += found
             continue
         text = canonical.dump(schemas, table, raw.data)
         if text.encode("utf-8") != blob:
-            problems += _losses(project, path, blob, text)
+            problems += _losses(project, path, blob, raw.data, text)
             rewrites[path] = (blob, text)
     if problems:
         raise ProblemError(problems)
     return rewrites
 
 
-def _losses(project: Project, path: Path, blob: bytes, text: str) -> list[Problem]:
-    """What rewriting `blob` as `text` would lose: comments, or values that would read otherwise."""
+def _read_once(project: Project, path: Path) -> tuple[bytes, RawFile | None, list[Problem]]:
+    """A raw file's bytes and what they say, from one read (so that what is compared before writing
+    is what was parsed)."""
     name = project.relative(path)
-    old = blob.decode("utf-8")
+    blob, problems = read_blob(path, name)
+    if blob is None:
+        return b"", None, problems
+    raw, problems = parse_blob(path, name, blob)
+    return blob, raw, problems
+
+
+def _losses(project: Project, path: Path, blob: bytes, record: Mapping, text: str) -> list[Problem]:
+    """What rewriting a file (`blob`, which says `record`) as `text` would lose: comments, or values
+    that would read otherwise."""
+    name = project.relative(path)
     lost = [Problem(name, line, "", "has a comment, which a rewrite would drop; move it into a notes field or remove it")
-            for line in comment_lines(old)]
-    new, problems = parse_blob(path, name, text.encode("utf-8"))
-    before, _ = parse_blob(path, name, blob)
-    if new is None or before is None or plain(new.data) != plain(before.data):
+            for line in comment_lines(blob.decode("utf-8"))]
+    new, _ = parse_blob(path, name, text.encode("utf-8"))
+    if new is None or plain(new.data) != plain(record):
         lost.append(Problem(name, 0, "", "would read differently once rewritten (a value holds a character YAML cannot keep as it is); fix the value first"))
     return lost
 
@@ -74,9 +83,8 @@ def require_canonical(project: Project, path: Path, table: str) -> tuple[bytes, 
     """The bytes and record of a raw file that a command will change: it must be in canonical form,
     so that writing it back changes only what the command adds (comments, unknown keys and other
     forms would be lost)."""
-    blob = read_bytes(path)
-    raw, problems = read_raw_file(path, project.relative(path))
-    if raw is None or blob is None:
+    blob, raw, problems = _read_once(project, path)
+    if raw is None:
         raise ProblemError(problems or [Problem(project.relative(path), 0, "", "does not exist")])
     problems = structure_problems(project.schemas, table, raw)
     if problems or canonical.dump(project.schemas, table, raw.data).encode("utf-8") != blob:

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from . import checkpoints
-from .files import exclusive, fsync_folder, is_temporary, through_link, write_atomically
+from .files import exclusive, fsync_folder, is_temporary, regular_file_bytes, through_link, write_atomically, write_beside
 from .problems import CommandError, Problem, ProblemError
 from .project import Project
 
@@ -35,13 +35,6 @@ CONFLICT_SUFFIX = ".etl-conflict"
 
 def _sha(blob: bytes | None) -> str | None:
     return None if blob is None else hashlib.sha256(blob).hexdigest()
-
-
-def read_bytes(path: Path) -> bytes | None:
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        return None
 
 
 @dataclass
@@ -60,7 +53,7 @@ class Changes:
         if linked:
             raise ProblemError([Problem(self.project.relative(path), 0, "", f"lies outside the project through a symbolic link "
                                         f"({self.project.relative(link)}); etl writes only plain files inside it") for path, link in linked])
-        stale = [path for path, (read, _) in self.texts.items() if read_bytes(path) != read]
+        stale = [path for path, (read, _) in self.texts.items() if regular_file_bytes(path) != read]
         if stale:
             raise ProblemError([Problem(self.project.relative(path), 0, "", "changed while etl was working on it; nothing was written, run the command again")
                                 for path in stale])
@@ -90,17 +83,7 @@ class Changes:
 
 def _stage(path: Path, blob: bytes) -> Path:
     """The new bytes in a temporary file beside `path`, on disk, with `path`'s permissions."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = _temporary_name(path)
-    write_atomically(temporary, blob, sync=True, like=path)
-    return temporary
-
-
-def _temporary_name(path: Path) -> Path:
-    import secrets
-
-    alphabet = "abcdefghijklmnopqrstuvwxyz0123456789_"
-    return path.with_name(f".{path.name}.{''.join(secrets.choice(alphabet) for _ in range(8))}.tmp")
+    return write_beside(path, blob, sync=True)
 
 
 def _apply(project: Project, staged: list[dict[str, Any]]) -> list[Problem]:
@@ -111,7 +94,7 @@ def _apply(project: Project, staged: list[dict[str, Any]]) -> list[Problem]:
         target, temporary = project.root / entry["target"], project.root / entry["staged"]
         if not temporary.exists():
             continue  # renamed before a kill
-        if _sha(read_bytes(target)) not in (entry["was"], entry["becomes"]):
+        if _sha(regular_file_bytes(target)) not in (entry["was"], entry["becomes"]):
             kept = target.with_name(target.name + CONFLICT_SUFFIX)
             os.replace(temporary, kept)
             message = f"changed while etl was writing it; it was left as it is, and etl's version is in {project.relative(kept)}"
