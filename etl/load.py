@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import errno
 import os
+import pickle
 import re
+import signal
 import stat
+import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -103,6 +107,81 @@ def parse_blob(path: Path, name: str, blob: bytes) -> tuple[RawFile | None, list
         return RawFile(path, name, parse_text(decode(blob))), []
     except _Invalid as error:
         return None, [Problem(name, error.line, "", error.message)]
+
+
+Parsed = tuple["RawFile | None", list[Problem]]  # what parse_blob gives
+ASIDE_FROM_FILES = 100  # fewer files than this are parsed here: a fork would cost more than it saves
+ASIDE_BYTES = 4_000_000  # about what libyaml parses while pyarrow, polars and pandera import (~0.4 s)
+
+
+class ParsedAside:
+    """Raw files parsed by a forked child process while this one goes on (and imports the libraries
+    that check rows): on two cores a cold run pays for the parse of up to ASIDE_BYTES only once.
+
+    The child only parses and sends back what parse_blob gave; whenever it fails (killed, crashed,
+    unreadable answer), `collect` returns nothing and the caller parses those files itself, so the
+    results never depend on it. It forks only a process without threads of any kind: before pyarrow
+    or polars (whose thread pools are native) are imported, on a machine with a second core."""
+
+    def __init__(self, jobs: list[tuple[Path, str, bytes]]):
+        self.names: list[str] = []
+        self.pid = 0
+        self.answer = -1
+        if len(jobs) < ASIDE_FROM_FILES or not _can_fork():
+            return
+        size = 0
+        for _, name, blob in jobs:
+            if size >= ASIDE_BYTES:
+                break
+            self.names.append(name)
+            size += len(blob)
+        taken = jobs[: len(self.names)]
+        self.answer, sending = os.pipe()
+        self.pid = os.fork()
+        if self.pid == 0:  # the child: parse, send, and leave without running anything of the parent's
+            status = 1
+            try:
+                os.close(self.answer)
+                signal.signal(signal.SIGINT, signal.SIG_DFL)
+                with os.fdopen(sending, "wb") as stream:
+                    stream.write(pickle.dumps([parse_blob(*job) for job in taken], pickle.HIGHEST_PROTOCOL))
+                status = 0
+            finally:
+                os._exit(status)
+        os.close(sending)
+
+    def collect(self) -> dict[str, Parsed]:
+        """What the child parsed, by file name; empty if it parsed nothing or failed."""
+        if not self.pid:
+            return {}
+        try:
+            with os.fdopen(self.answer, "rb") as stream:
+                answer = stream.read()
+        finally:
+            status = self._reap()
+        try:
+            parsed = pickle.loads(answer) if status == 0 else None
+        except Exception:  # an answer cut short: parse here instead
+            parsed = None
+        return dict(zip(self.names, parsed, strict=True)) if isinstance(parsed, list) and len(parsed) == len(self.names) else {}
+
+    def close(self) -> None:
+        """Stop a child whose answer is no longer wanted (the run failed before it was collected)."""
+        if self.pid:
+            os.close(self.answer)
+            os.kill(self.pid, signal.SIGKILL)
+            self._reap()
+
+    def _reap(self) -> int:
+        pid, self.pid = self.pid, 0
+        _, status = os.waitpid(pid, 0)
+        return status
+
+
+def _can_fork() -> bool:
+    native_threads = any(module in sys.modules for module in ("pyarrow", "polars"))
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return hasattr(os, "fork") and not native_threads and threading.active_count() == 1 and cores > 1
 
 
 def _too_large(size: int) -> str:

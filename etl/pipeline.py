@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from . import dates
 from .cache import FileRecord, Inputs, Snapshot, read_inputs, recall_snapshot, remember_snapshot
 from .files import is_temporary
-from .load import RawFile, parse_blob, read_blob
+from .load import ParsedAside, RawFile, parse_blob, read_blob
 from .problems import Problem, ProblemError
 from .project import Project
 from .schema import Derived, Schemas, TableSchema
@@ -35,8 +35,6 @@ class Dataset:
 def load_dataset(project: Project, inputs: Inputs | None = None, today: dt.date | None = None, use_cache: bool = True) -> Dataset:
     """Read and validate the whole project; raise ProblemError listing every problem found. Without
     `use_cache`, every file is read and the cache is neither used nor written."""
-    from .validate import check_across
-
     schemas = project.schemas
     inputs = inputs or read_inputs(project)
     if not inputs.record_names:
@@ -44,6 +42,8 @@ def load_dataset(project: Project, inputs: Inputs | None = None, today: dt.date 
     placement, outside = placement_problems(project, inputs.listing, inputs.record_names)
     with _without_cycle_collection():
         records, frames = current_rows(project, schemas, inputs, outside, today or dates.today(), use_cache)
+    from .validate import check_across  # not before: see ParsedAside
+
     problems = placement + [problem for record in records.values() for problem in record.problems]
     problems += check_across(schemas, frames, complete=not placement and all(r.complete for r in records.values()))
     for table in schemas.tables.values():
@@ -72,13 +72,17 @@ def _without_cycle_collection():
 def current_rows(project: Project, schemas: Schemas, inputs: Inputs, outside: set[str], today: dt.date, use_cache: bool):
     """A record of every raw file and the rows of them all, as frames. Only the files that the last
     snapshot does not hold exactly are read again; the new snapshot is remembered."""
-    from .frames import merge, shard_count, whole
+    aside = ParsedAside([(project.root / name, name, blob) for name, blob in inputs.blobs.items() if name not in outside])
+    try:  # the child parses while this process imports pyarrow (below) and the checks
+        from .frames import merge, shard_count, whole
 
-    previous = (use_cache and recall_snapshot(project, inputs.code_key, schemas)) or Snapshot(inputs.code_key, {}, {})
-    kept = {name: record for name, record in previous.files.items()
-            if name not in outside and record.reusable(inputs.digests.get(name), today)}
-    to_read = [name for name in inputs.digests if name not in kept and name not in outside]
-    records, fresh = read_files(project, schemas, to_read, today, inputs.blobs)
+        previous = (use_cache and recall_snapshot(project, inputs.code_key, schemas)) or Snapshot(inputs.code_key, {}, {})
+        kept = {name: record for name, record in previous.files.items()
+                if name not in outside and record.reusable(inputs.digests.get(name), today)}
+        to_read = [name for name in inputs.digests if name not in kept and name not in outside]
+        records, fresh = read_files(project, schemas, to_read, today, inputs.blobs, aside)
+    finally:
+        aside.close()
     dropped = set(previous.files) - set(kept)
     count = shard_count(len(inputs.digests))
     shards = {name: merge(previous.shards.get(name), dropped, fresh[name], count) for name in fresh}
@@ -103,18 +107,26 @@ def derived_table(frames: dict, table: TableSchema, typed: bool):
     return frame, check_fields(frame)
 
 
-def read_files(project: Project, schemas: Schemas, names: list[str], today: dt.date, blobs: dict[str, bytes] | None = None):
+def read_files(project: Project, schemas: Schemas, names: list[str], today: dt.date, blobs: dict[str, bytes] | None = None,
+               aside: ParsedAside | None = None):
     """Load, build and check the named raw files on their own: a record of each, and their rows as
-    frames of every table written in raw/. `blobs` holds files' bytes already read (and hashed)."""
+    frames of every table written in raw/. `blobs` holds files' bytes already read (and hashed);
+    `aside`, files being parsed by another process."""
+    import pandera.polars  # noqa: F401 - check_rows needs it: imported while `aside` parses
+
     from .frames import frame_of
     from .tables import build_tables
     from .validate import check_rows, latest_checked_dates
 
+    blobs = blobs or {}
+    taken = set(aside.names) if aside else set()
+    parsed = {name: _parse(project, name, blobs.get(name)) for name in names if name not in taken}
+    parsed.update((name, (raw, hashlib.sha256(blobs[name]).hexdigest(), found))
+                  for name, (raw, found) in (aside.collect() if aside else {}).items())
     records: dict[str, FileRecord] = {}
     loaded: list[RawFile] = []
-    blobs = blobs or {}
     for name in names:
-        raw, sha, found = _parse(project, name, blobs.get(name))
+        raw, sha, found = parsed[name] if name in parsed else _parse(project, name, blobs.get(name))
         records[name] = FileRecord(sha, found, complete=raw is not None, checked_on=today)
         loaded += [raw] if raw is not None else []
     tables, shape_problems, value_problems = build_tables(schemas, _by_table(schemas, loaded))

@@ -90,9 +90,9 @@ def test_a_changed_file_is_read_again_and_the_others_are_not(real, monkeypatch):
     read = []
     real_read_files = __import__("etl.pipeline", fromlist=["read_files"]).read_files
 
-    def spy(project, schemas, names, today, blobs=None):
+    def spy(project, schemas, names, today, blobs=None, aside=None):
         read.extend(names)
-        return real_read_files(project, schemas, names, today, blobs)
+        return real_read_files(project, schemas, names, today, blobs, aside)
 
     monkeypatch.setattr("etl.pipeline.read_files", spy)
     replace_in(real, FAIRFAX, "summary: ", "summary: Once more. ")

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-import pytest
+import os
+import subprocess
+import sys
 
-from etl.load import read_raw_file
+import pytest
+from conftest import REPO
+
+from etl.load import ASIDE_FROM_FILES, ParsedAside, read_raw_file
 
 
 def load(tmp_path, content: bytes | str):
@@ -86,3 +91,56 @@ def test_today_is_the_same_day_in_every_time_zone():
         code = "from etl import dates; print(dates.today())"
         days.add(subprocess.run([sys.executable, "-c", code], env={**os.environ, "TZ": zone}, capture_output=True, text=True, check=True).stdout.strip())
     assert len(days) == 1, days  # local dates differ: Kiritimati is 26 hours ahead of GMT+12
+
+
+ASIDE_SCRIPT = r"""
+import os, signal, sys
+from pathlib import Path
+from etl.load import Mapping, ParsedAside, Sequence, parse_blob
+
+def shape(value):  # a value with the lines it remembers
+    if isinstance(value, Mapping):
+        return ("map", value.line, sorted(value.lines.items()), [(k, shape(v)) for k, v in value.items()])
+    if isinstance(value, Sequence):
+        return ("seq", value.line, value.lines, [shape(v) for v in value])
+    return value
+
+def outcome(parsed):
+    raw, problems = parsed
+    return (shape(raw.data) if raw else None, problems)
+
+paths = sorted(Path(sys.argv[1]).rglob("*.yaml"))
+jobs = [(path, str(path), path.read_bytes()) for path in paths] + [(Path("bad.yaml"), "bad.yaml", b"a: 1\na: 2\n")]
+aside = ParsedAside(jobs)
+assert aside.pid, "did not fork"
+got = aside.collect()
+assert set(got) == {name for _, name, _ in jobs}, "not every file came back"
+assert all(outcome(got[name]) == outcome(parse_blob(path, name, blob)) for path, name, blob in jobs), "differs"
+assert got["bad.yaml"][1][0].message.startswith("repeats the key"), got["bad.yaml"]
+
+killed = ParsedAside(jobs)
+os.kill(killed.pid, signal.SIGKILL)
+assert killed.collect() == {}, "a killed child gave an answer"
+
+dropped = ParsedAside(jobs)
+dropped.close()
+try:
+    os.waitpid(-1, os.WNOHANG)
+    raise AssertionError("a child was left")
+except ChildProcessError:
+    pass
+print("ok")
+"""
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="files are parsed aside only with a second core")
+def test_files_parsed_aside_give_what_parsing_here_gives_or_nothing():
+    done = subprocess.run([sys.executable, "-c", ASIDE_SCRIPT, str(REPO / "raw")], capture_output=True, text=True)
+    assert done.stdout.strip() == "ok", done.stderr
+
+
+def test_no_child_is_forked_once_native_thread_pools_may_run(tmp_path):
+    import pyarrow  # noqa: F401 - its threads make a fork unsafe
+
+    jobs = [(tmp_path / f"{n}.yaml", f"{n}.yaml", b"a: 1\n") for n in range(ASIDE_FROM_FILES)]
+    assert ParsedAside(jobs).pid == 0
