@@ -18,6 +18,8 @@ from .cache import read_inputs, recall, remember
 from .project import Project
 from .rawwrite import changing, interrupted
 
+OCD_REGISTRY = "us_census_places.csv"  # the Open Civic Data registry file that imports match jurisdictions with
+
 
 @dataclass
 class Built:
@@ -108,13 +110,27 @@ def new_source(project: Project, url: str, publisher: str, source_id: str | None
     return add_source(project, url, publisher, source_id)
 
 
-def import_ice_287g(project: Project, spreadsheet: Path, registry: Path, list_name: str | None,
+def import_ice_287g(project: Project, spreadsheet: Path, registry: Path | None, list_name: str | None,
                     published: dt.date | None, time_of_day: str | None) -> Any:
-    """Add one edition of ICE's 287(g) list to raw/; return the importer's report."""
+    """Add one edition of ICE's 287(g) list to raw/; return the importer's report. `registry`
+    defaults to the OCD registry kept in archive/."""
+    from .archive import ArchiveError, archived_path
     from .importers.ice_287g import import_edition
+
+    registry = registry or archived_path(project, "ocd", OCD_REGISTRY)
+    if registry is None:
+        raise ArchiveError(f"archive/ holds no OCD registry ({OCD_REGISTRY}): archive it (etl archive ocd FILE) or pass --registry")
 
     kind = f"ice_287g_{list_name}" if list_name else None
     return import_edition(project, spreadsheet, registry, kind, published, time_of_day)
+
+
+def archive(project: Project, family: str, source: Path, manifest: Path | None, obtained_from: str | None) -> Any:
+    """Keep official files (a folder of them, or one) in archive/, deduplicated by content."""
+    from .archive import archive as keep
+    from .archive import obtained_in
+
+    return keep(project, family, obtained_in(source, manifest, obtained_from))
 
 
 def stats(project: Project) -> dict:

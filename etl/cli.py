@@ -171,6 +171,22 @@ def new_source(project: Project, url: str, publisher: str, source_id: str | None
     click.echo(api.new_source(project, url, publisher, source_id))
 
 
+@cli.command("archive")
+@click.argument("family", type=click.Choice(["ice-287g", "ocd"]))
+@click.argument("source", type=click.Path(exists=True, path_type=Path))
+@click.option("--manifest", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A CSV of the files' origin (columns file, sha256, obtained_from, note): archive every file it names, "
+                   "checking each SHA-256.")
+@click.option("--obtained-from", help="Where the files were obtained (a web address, or repository@commit:path), without --manifest.")
+@click.pass_obj
+def archive_command(project: Project, family: str, source: Path, manifest: Path | None, obtained_from: str | None):
+    """Keep official files in archive/FAMILY/ (one copy of each content) and list every name in
+    archive/MANIFEST.csv, so that a clone can import them again. SOURCE is a file or a folder.
+    Archiving only adds: a name already archived must have the same bytes."""
+    done = api.archive(project, family, source, manifest, obtained_from)
+    click.echo(f"archived {len(done.added_files)} files and {len(done.added_names)} names; {done.known} names were already archived")
+
+
 @cli.group("import")
 def import_group():
     """Turn an official list into raw records (see each list's command)."""
@@ -178,14 +194,15 @@ def import_group():
 
 @import_group.command("ice-287g")
 @click.argument("spreadsheet", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--registry", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="The Open Civic Data registry of US counties and places (CSV: id,name,census_geoid).")
+@click.option("--registry", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The Open Civic Data registry of US counties and places (CSV: id,name,census_geoid); "
+                   "default: the copy in archive/ocd/.")
 @click.option("--list", "list_name", type=click.Choice(["participating", "pending"]),
               help="Which list the file is (default: from its name, e.g. participatingAgencies07182025pm.xlsx).")
 @click.option("--published", type=click.DateTime(["%Y-%m-%d"]), help="The edition's date (default: from the file name).")
 @click.option("--time-of-day", type=click.Choice(["am", "pm", ""]), help="The edition's time of day (default: from the file name).")
 @click.pass_obj
-def import_ice_287g(project: Project, spreadsheet: Path, registry: Path, list_name, published, time_of_day):
+def import_ice_287g(project: Project, spreadsheet: Path, registry: Path | None, list_name, published, time_of_day):
     """Add one edition of ICE's 287(g) "participating agencies" or "pending agencies" list to raw/.
 
     Each row becomes an action (entering a 287(g) agreement of the row's model, signed or requested)

@@ -16,6 +16,7 @@ SCHEMAS = "schemas"
 DATASETS = "datasets"
 DATAPACKAGE = "datapackage.json"
 IMPORTS = "imports"
+ARCHIVE = "archive"  # the official files that imports read (see archive.py)
 LOCK = ".etl.lock"
 CACHE = ".etl-cache"
 STAGING = ".etl-staging"
