@@ -7,7 +7,6 @@ nothing to do (its inputs are those of the last run) never imports pandera, pola
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -110,19 +109,17 @@ def new_source(project: Project, url: str, publisher: str, source_id: str | None
     return add_source(project, url, publisher, source_id)
 
 
-def import_ice_287g(project: Project, spreadsheet: Path, registry: Path | None, list_name: str | None,
-                    published: dt.date | None, time_of_day: str | None) -> Any:
-    """Add one edition of ICE's 287(g) list to raw/; return the importer's report. `registry`
-    defaults to the OCD registry kept in archive/."""
+def import_ice_287g(project: Project, registry: Path | None, write: bool = True) -> Any:
+    """Make raw/ say what every archived edition of ICE's 287(g) lists says; return the importer's
+    report (without `write`, its `written` lists the files that would change). `registry` defaults
+    to the OCD registry kept in archive/."""
     from .archive import ArchiveError, archived_path
-    from .importers.ice_287g import import_edition
+    from .importers.ice_287g import import_editions
 
     registry = registry or archived_path(project, "ocd", OCD_REGISTRY)
     if registry is None:
         raise ArchiveError(f"archive/ holds no OCD registry ({OCD_REGISTRY}): archive it (etl archive ocd FILE) or pass --registry")
-
-    kind = f"ice_287g_{list_name}" if list_name else None
-    return import_edition(project, spreadsheet, registry, kind, published, time_of_day)
+    return import_editions(project, registry, write)
 
 
 def archive(project: Project, family: str, source: Path, manifest: Path | None, obtained_from: str | None) -> Any:

@@ -193,32 +193,40 @@ def import_group():
 
 
 @import_group.command("ice-287g")
-@click.argument("spreadsheet", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--registry", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="The Open Civic Data registry of US counties and places (CSV: id,name,census_geoid); "
                    "default: the copy in archive/ocd/.")
-@click.option("--list", "list_name", type=click.Choice(["participating", "pending"]),
-              help="Which list the file is (default: from its name, e.g. participatingAgencies07182025pm.xlsx).")
-@click.option("--published", type=click.DateTime(["%Y-%m-%d"]), help="The edition's date (default: from the file name).")
-@click.option("--time-of-day", type=click.Choice(["am", "pm", ""]), help="The edition's time of day (default: from the file name).")
+@click.option("--check", is_flag=True, help="Write nothing; fail if raw/ does not already say what the archived editions say.")
+@click.option("--verbose", is_flag=True, help="Also list every automatic match of a listing to an agreement.")
 @click.pass_obj
-def import_ice_287g(project: Project, spreadsheet: Path, registry: Path | None, list_name, published, time_of_day):
-    """Add one edition of ICE's 287(g) "participating agencies" or "pending agencies" list to raw/.
+def import_ice_287g(project: Project, registry: Path | None, check: bool, verbose: bool):
+    """Make raw/ say what every edition of ICE's 287(g) "participating agencies" and "pending
+    agencies" lists in archive/ says (add new ones first with `etl archive ice-287g`).
 
-    Each row becomes an action (entering a 287(g) agreement of the row's model, signed or requested)
-    of the agency's jurisdiction, citing the edition's sheet row. Importing an edition again changes
-    nothing; a newer edition adds what is new and reports the agreements it no longer lists. Rows whose
-    jurisdiction cannot be matched are reported, not guessed.
+    Each edition becomes a source; each distinct row, as ICE wrote it, a listing in its jurisdiction's
+    file with the runs of editions it stood in; rows that are one agreement under another spelling or
+    a corrected SIGNED share an agreement id, each match with its reason. Importing again changes
+    nothing; the editions may be archived in any order. Rows whose jurisdiction cannot be matched are
+    reported, not guessed.
     """
-    report = api.import_ice_287g(project, spreadsheet, registry, list_name, published.date() if published else None, time_of_day)
-    click.echo(f"{report.edition.label}: {report.rows} rows; added {len(report.added_actions)} actions, "
-               f"{len(report.added_citations)} citations, {len(report.added_jurisdictions)} jurisdictions; "
-               f"wrote {len(report.written)} files")
-    for title, lines in (("not imported (no matching jurisdiction)", report.unmatched),
-                         ("listed before but not in this edition (evidence, not proof, of an end)", report.no_longer_listed)):
+    report = api.import_ice_287g(project, registry, write=not check)
+    click.echo(f"{len(report.editions)} editions ({len(report.added_editions)} new); {len(report.added_listings)} new listings, "
+               f"{len(report.added_jurisdictions)} new jurisdictions; {len(report.matches)} listings matched to an earlier one; "
+               f"{'would change' if check else 'wrote'} {len(report.written)} files")
+    sections = [("rows ICE wrote that cannot be read", report.unreadable_rows),
+                ("listings with no jurisdiction (published with the reason; a curator can assign them in imports/ice-287g-agencies.yaml)",
+                 sorted(set(report.unmatched))),
+                ("agreements listed before but not in the latest edition of their list (evidence, not proof, of an end)",
+                 report.no_longer_listed)]
+    if verbose:
+        sections.append(("listings matched to an agreement they were not first in", report.matches))
+    for title, lines in sections:
         if lines:
             click.echo(f"{len(lines)} {title}:")
             click.echo("\n".join(f"  {line}" for line in lines))
+    if check and report.written:
+        click.echo("raw/ does not say what the archived editions say: run `etl import ice-287g`", err=True)
+        sys.exit(EXIT_PROBLEMS)
 
 
 @cli.command()

@@ -135,6 +135,7 @@ class ReferencedBy:
     resource: str
     fields: tuple[str, ...]
     invalid: str
+    unless: str | None = None  # a field of the table: rows where it has a value need no reference ("unless")
 
 
 @dataclass(frozen=True, eq=False)  # compared and hashed by identity: one object per table and load
@@ -474,9 +475,9 @@ def _layout(reader: _Reader, obj: Any) -> FileLayout | Nested | Derived:
 def _referenced_by(reader: _Reader, obj: Any) -> ReferencedBy | None:
     if obj is None:
         return None
-    obj = reader.keys(obj, "x-referenced-by", ("resource", "fields", "x-invalid"), required=("resource", "fields", "x-invalid"))
+    obj = reader.keys(obj, "x-referenced-by", ("resource", "fields", "x-invalid", "unless"), required=("resource", "fields", "x-invalid"))
     return ReferencedBy(reader.text_of(obj, "resource", "x-referenced-by"), reader.names(obj, "fields", "x-referenced-by"),
-                        reader.text_of(obj, "x-invalid", "x-referenced-by"))
+                        reader.text_of(obj, "x-invalid", "x-referenced-by"), obj.get("unless"))
 
 
 def _cross_problems(tables: dict[str, TableSchema], shown_as: str) -> list[Problem]:
@@ -499,6 +500,8 @@ def _cross_problems(tables: dict[str, TableSchema], shown_as: str) -> list[Probl
             check(table, "x-raw.nested_in", table.layout.parent, (table.layout.parent_field,))
         if table.referenced_by:
             check(table, "x-referenced-by", table.referenced_by.resource, table.referenced_by.fields)
+            if table.referenced_by.unless:
+                check(table, "x-referenced-by.unless", table.name, (table.referenced_by.unless,))
     return problems
 
 

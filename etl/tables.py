@@ -111,6 +111,12 @@ class _Builder:
             self.problems.append(where.problem(spec.name, f"must be text, not {_kind(value)}"))
             where.reported.add(spec.name)
             return None
+        if spec.type == "integer":
+            if value.isascii() and value.isdigit():
+                return int(value)
+            self.value_problems.append(where.problem(spec.name, f"{value!r} {spec.invalid or 'is not a whole number'}"))
+            where.reported.add(spec.name)
+            return None
         if spec.type == "date":
             try:
                 return dates.day(value)

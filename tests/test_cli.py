@@ -38,7 +38,8 @@ def test_every_command_has_help(path, command):
 def test_validate_reports_valid_data(project):
     result = run(project, "validate")
     assert result.exit_code == 0
-    assert result.stdout == "valid: 1 jurisdictions, 2 actions, 2 citations, 1 action_links, 1 sources, 0 agreements_287g\n"
+    assert result.stdout == ("valid: 1 jurisdictions, 2 actions, 2 citations, 1 action_links, 1 sources, 0 source_files, 0 ice_287g_states, "
+                             "0 listings_287g, 0 listing_runs_287g, 0 agreements_287g, 0 editions_287g\n")
 
 
 def test_validate_reports_every_problem_with_exit_1(project):
@@ -81,7 +82,8 @@ def test_build_publishes_every_table_in_both_formats(project):
     result = run(project, "build")
     assert result.exit_code == 0, result.output
     names = sorted(p.name for p in (project / "datasets").iterdir())
-    tables = ["action_links", "actions", "agreements_287g", "citations", "jurisdictions", "sources"]
+    tables = ["action_links", "actions", "agreements_287g", "citations", "editions_287g", "ice_287g_states", "jurisdictions",
+              "listing_runs_287g", "listings_287g", "source_files", "sources"]
     assert names == sorted([f"{t}.csv" for t in tables] + [f"{t}.parquet" for t in tables] + ["checksums.csv"])
     assert not (project / ".etl-staging").exists()
 

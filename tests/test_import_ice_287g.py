@@ -1,24 +1,30 @@
-"""`etl import ice-287g` on editions the tests make themselves, and on the real editions in ../shared/."""
+"""`etl archive ice-287g` and `etl import ice-287g` on editions the tests make themselves."""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
+import re
 import shutil
+import textwrap
+import zipfile
 from pathlib import Path
 
 import openpyxl
 import pytest
-from conftest import REPO, SHARED, run, write
+from conftest import run, write
 
+from etl.files import is_temporary
 from etl.pipeline import load_dataset
 from etl.project import Project
 
 HEADER = ["STATE", "LAW ENFORCEMENT AGENCY", "TYPE", "COUNTY", "SUPPORT TYPE", "SIGNED", "MOA", "ADDENDUM"]
+PENDING_HEADER = ["STATE", "LAW ENFORCEMENT AGENCY", "TYPE", "COUNTY", "SUPPORT TYPE"]
 EDITION = "participatingAgencies01022026am.xlsx"  # a date no real edition has
+SAVED = dt.datetime(2026, 1, 2, 14, 30)
 
 
-def workbook(path: Path, header: list[str], rows: list[list]) -> Path:
+def workbook(path: Path, header: list[str], rows: list[list], saved: dt.datetime = SAVED) -> Path:
+    """An edition as ICE writes it, saved (by its own properties) at `saved`, UTC."""
     book = openpyxl.Workbook()
     sheet = book.active
     sheet.append(header)
@@ -26,6 +32,18 @@ def workbook(path: Path, header: list[str], rows: list[list]) -> Path:
         sheet.append(row)
     sheet.append([None] * len(header))  # trailing empty rows, as ICE's files have
     book.save(path)
+    return set_saved(path, saved)
+
+
+def set_saved(path: Path, saved: dt.datetime) -> Path:
+    """openpyxl stamps the time of saving; ICE's files carry ICE's."""
+    with zipfile.ZipFile(path) as old:
+        members = {item.filename: old.read(item.filename) for item in old.infolist()}
+    core = members["docProps/core.xml"].decode()
+    members["docProps/core.xml"] = re.sub(r"(<dcterms:modified[^>]*>)[^<]*", rf"\g<1>{saved:%Y-%m-%dT%H:%M:%SZ}", core).encode()
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as new:
+        for name, data in members.items():
+            new.writestr(name, data)
     return path
 
 
@@ -40,152 +58,233 @@ def rows_v1() -> list[list]:
     ]
 
 
-def do_import(root: Path, registry: Path, sheet: Path, *extra: str):
-    return run(root, "import", "ice-287g", str(sheet), "--registry", str(registry), *extra)
+def do_import(root: Path, registry: Path, *sheets: Path, check: bool = False):
+    """Archive the workbooks in the project, then import every archived edition."""
+    for sheet in sheets:
+        archived = run(root, "archive", "ice-287g", str(sheet), "--obtained-from", "https://www.ice.gov/identify-and-arrest/287g")
+        if archived.exit_code != 0:
+            return archived
+    return run(root, "import", "ice-287g", "--registry", str(registry), *(["--check"] if check else []))
 
 
 def raw_snapshot(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted((root / "raw").rglob("*.yaml"))}
+    """What raw/ says: its files but a killed command's temporaries."""
+    files = sorted(p for p in (root / "raw").rglob("*") if p.is_file() and not is_temporary(p.name)) if (root / "raw").exists() else []
+    return {str(p.relative_to(root)): p.read_bytes() for p in files}
+
+
+def tables_of(root: Path) -> dict[str, list[dict]]:
+    return {name: table.to_pylist() for name, table in ((n, f.arrow) for n, f in load_dataset(Project(root), use_cache=False).tables.items())}
+
+
+def by(rows: list[dict], key: str) -> dict:
+    return {row[key]: row for row in rows}
 
 
 def test_an_edition_becomes_valid_raw_records(importing, tmp_path):
     root, registry = importing
     result = do_import(root, registry, workbook(tmp_path / EDITION, HEADER, rows_v1()))
     assert result.exit_code == 0, result.output
-    assert result.stdout.splitlines()[0] == (
-        "ICE's 287(g) participating agencies list, edition of 2026-01-02 AM: 6 rows; added 5 actions, "
-        "5 citations, 5 jurisdictions; wrote 6 files")
-    assert "row 7: Nowhere Police Department (AL): the municipality 'nowhere' (from the agency's name) matches no place of AL" in result.stdout
-    tables = load_dataset(Project(root)).tables
-    jurisdictions = {j["jurisdiction_id"]: j for j in tables["jurisdictions"].rows}
+    assert result.stdout.splitlines()[0].startswith("1 editions (1 new); 6 new listings, 5 new jurisdictions;")
+    assert "Nowhere Police Department (AL, Municipality, #N/A): the municipality 'nowhere' (from the agency's name) matches no place" in result.stdout
+    tables = tables_of(root)
+    jurisdictions = by(tables["jurisdictions"], "jurisdiction_id")
     assert set(jurisdictions) == {"al-cherokee-county", "fl-key-west", "fl-florida", "nc-mecklenburg-county", "va-mecklenburg-county"}
     assert jurisdictions["al-cherokee-county"]["county_fips"] == "01019"
-    assert jurisdictions["va-mecklenburg-county"]["ocd_id"] == "ocd-division/country:us/state:va/county:mecklenburg"
     assert jurisdictions["fl-key-west"]["place_geoid"] == "1236550" and jurisdictions["fl-key-west"]["kind"] == "city"
-    actions = {a["actor_name"] + " " + a["jurisdiction_id"]: a for a in tables["actions"].rows}
-    key_west = actions["Key West Police Department fl-key-west"]
-    assert (key_west["date"], key_west["arrangement"], key_west["actor_role"]) == ("2025-03-05", "287g_task_force", "police_department")
-    assert actions["Florida Department of Corrections fl-florida"]["initiated_by"] == "state"
-    unreadable = actions["Mecklenburg County Sheriff's Office nc-mecklenburg-county"]
-    assert unreadable["date"] == "../2026-01-02"  # '7/72025' is kept as written, never read as a day
-    assert "ICE's list gives SIGNED as '7/72025'" in unreadable["notes"]
-    citation = next(c for c in tables["citations"].rows if c["action_id"] == key_west["action_id"])
-    assert (citation["source_id"], citation["locator"], citation["date_stated"]) == ("ice-287g-participating-2026-01-02-am", "sheet row 3", "2025-03-05")
-    source = tables["sources"].rows[0]
-    assert (source["url"], source["kind"], source["edition_of"], source["published"]) == (
-        "https://www.ice.gov/identify-and-arrest/287g", "dataset", "ice_287g_participating", "2026-01-02")
+    listings = by(tables["listings_287g"], "agency")
+    assert listings["Key West Police Department"]["signed"] == "2025-03-05" and listings["Key West Police Department"]["jurisdiction_id"] == "fl-key-west"
+    assert listings["Nowhere Police Department"]["jurisdiction_id"] is None and "matches no place" in listings["Nowhere Police Department"]["unmatched"]
+    source = tables["sources"][0]
+    assert (source["published"], source["as_of"], source["edition_of"], source["rows"]) == ("2026-01-02", "2026-01-02T14:30:00Z", "ice_287g_participating", 6)
+    assert source["date_basis"].startswith(f"the date in the file name {EDITION}; ICE saved the workbook at 2026-01-02 14:30 UTC")
+    assert [f["file"] for f in tables["source_files"]] == [EDITION]
+    agreements = by(tables["agreements_287g"], "agency")
+    assert len(tables["agreements_287g"]) == 6  # every row is one agreement, matched to a jurisdiction or not
+    assert agreements["Key West Police Department"]["status"] == "listed"
+    assert agreements["Key West Police Department"]["signed"] == dt.date(2025, 3, 5)
+    mecklenburg = [a for a in tables["agreements_287g"] if a["state"] == "NC"][0]
+    assert mecklenburg["signed"] is None and mecklenburg["signed_values"] == 1  # '7/72025' is kept as written, never read as a day
+    assert run(root, "build").exit_code == 0
 
 
-def test_importing_the_same_edition_again_changes_nothing(importing, tmp_path):
+def test_importing_again_changes_nothing(importing, tmp_path):
     root, registry = importing
     sheet = workbook(tmp_path / EDITION, HEADER, rows_v1())
     assert do_import(root, registry, sheet).exit_code == 0
     before = raw_snapshot(root)
     result = do_import(root, registry, sheet)
-    assert "added 0 actions, 0 citations, 0 jurisdictions; wrote 0 files" in result.stdout
+    assert "1 editions (0 new); 0 new listings, 0 new jurisdictions" in result.stdout and "wrote 0 files" in result.stdout
     assert raw_snapshot(root) == before
+    assert do_import(root, registry, check=True).exit_code == 0
 
 
-def test_a_newer_edition_adds_what_is_new_and_reports_what_it_no_longer_lists(importing, tmp_path):
+def history(tmp_path: Path) -> list[Path]:
+    """Three editions: a re-spelling, a corrected SIGNED, an agreement that leaves and one that comes back."""
+    first = rows_v1()
+    second = [row[:] for row in first]
+    second[0][1] = "Cherokee County Sheriff's Offic"  # cut short, as ICE's cells sometimes are
+    second[1][5] = dt.datetime(2025, 3, 6)  # SIGNED corrected
+    del second[4]  # Mecklenburg VA leaves
+    third = [row[:] for row in second] + [first[4]]  # and comes back
+    return [workbook(tmp_path / name, HEADER, rows, saved) for name, rows, saved in (
+        (EDITION, first, SAVED),
+        ("participatingAgencies02022026am.xlsx", second, dt.datetime(2026, 2, 2, 14)),
+        ("participatingAgencies03022026am.xlsx", third, dt.datetime(2026, 3, 2, 14)))]
+
+
+def test_one_agreement_across_editions_and_its_history(importing, tmp_path):
+    root, registry = importing
+    assert do_import(root, registry, *history(tmp_path)).exit_code == 0
+    tables = tables_of(root)
+    agreements = {(a["state"], a["model"], a["agency"][:24]): a for a in tables["agreements_287g"]}
+    cherokee = agreements[("AL", "287g_warrant_service_officer", "Cherokee County Sheriff'")]
+    assert (cherokee["agency"], cherokee["names"], cherokee["editions"]) == ("Cherokee County Sheriff's Offic", 2, 3)
+    key_west = agreements[("FL", "287g_task_force", "Key West Police Departme")]
+    assert (key_west["signed"], key_west["signed_values"], key_west["signed_disputed"]) == (dt.date(2025, 3, 6), 2, True)
+    virginia = [a for a in tables["agreements_287g"] if a["state"] == "VA"][0]
+    assert (virginia["gaps"], virginia["editions"], virginia["status"]) == (1, 2, "listed")
+    matches = [listing["match"] for listing in tables["listings_287g"] if listing["match"]]
+    assert any(m.startswith("re-spelled: \"Cherokee County Sheriff's Office\"") or m.startswith("the same agreement as") for m in matches)
+    assert len(tables["agreements_287g"]) == 6
+    editions = tables["editions_287g"]
+    assert [(e["published"].isoformat(), e["agreements"], e["first_listed"], e["no_longer_listed"]) for e in editions] == [
+        ("2026-01-02", 6, 6, 0), ("2026-02-02", 5, 0, 1), ("2026-03-02", 6, 0, 0)]
+
+
+def test_editions_imported_in_any_order_give_the_same_records(importing, tmp_path):
+    root, registry = importing
+    other = tmp_path / "other"
+    shutil.copytree(root, other)
+    sheets = history(tmp_path)
+    assert do_import(root, registry, *sheets).exit_code == 0
+    assert do_import(other, registry, sheets[2]).exit_code == 0
+    assert do_import(other, registry, sheets[0]).exit_code == 0
+    assert do_import(other, registry, sheets[1]).exit_code == 0
+    assert raw_snapshot(other) == raw_snapshot(root)
+
+
+def test_an_agreement_no_longer_listed_says_since_when_and_not_that_it_ended(importing, tmp_path):
+    root, registry = importing
+    sheets = history(tmp_path)[:2]
+    assert do_import(root, registry, *sheets).exit_code == 0
+    virginia = [a for a in tables_of(root)["agreements_287g"] if a["state"] == "VA"][0]
+    assert (virginia["status"], virginia["last_listed"], virginia["not_listed_from"]) == ("no_longer_listed", dt.date(2026, 1, 2), dt.date(2026, 2, 2))
+    assert virginia["ended"] is None
+
+
+def test_a_pending_request_that_is_signed_is_one_agreement(importing, tmp_path):
+    root, registry = importing
+    pending = workbook(tmp_path / "pendingAgencies01022026am.xlsx", PENDING_HEADER, [r[:5] for r in rows_v1()[:1]], SAVED)
+    signed = workbook(tmp_path / "participatingAgencies02022026am.xlsx", HEADER, rows_v1()[:1], dt.datetime(2026, 2, 2, 14))
+    assert do_import(root, registry, pending, signed).exit_code == 0
+    [agreement] = tables_of(root)["agreements_287g"]
+    assert (agreement["first_listed"], agreement["first_listed_participating"], agreement["status"]) == (
+        dt.date(2026, 1, 2), dt.date(2026, 2, 2), "listed")
+
+
+def test_a_curator_can_split_a_match_or_join_listings(importing, tmp_path):
+    root, registry = importing
+    assert do_import(root, registry, *history(tmp_path)).exit_code == 0
+    listings = tables_of(root)["listings_287g"]
+    cut = next(m for m in listings if m["agency"] == "Cherokee County Sheriff's Offic")
+    write(root / "imports/ice-287g-agreements.yaml", f"""\
+        decisions:
+          - listing_id: {cut['listing_id']}
+            separate: 'yes'
+            note: a test says so
+        """)
+    assert do_import(root, registry).exit_code == 0
+    after = by(tables_of(root)["listings_287g"], "listing_id")
+    assert after[cut["listing_id"]]["agreement_id"] != cut["agreement_id"]
+    assert after[cut["listing_id"]]["match"] == "kept apart by a curator (a test says so)"
+    original = next(m for m in after.values() if m["agency"] == "Cherokee County Sheriff's Office")
+    write(root / "imports/ice-287g-agreements.yaml", f"""\
+        decisions:
+          - listing_id: {cut['listing_id']}
+            join: {original['listing_id']}
+            note: confirmed by a test
+        """)
+    assert do_import(root, registry).exit_code == 0
+    joined = by(tables_of(root)["listings_287g"], "listing_id")[cut["listing_id"]]
+    assert joined["agreement_id"] == cut["agreement_id"] and "(confirmed by a curator: confirmed by a test)" in joined["match"]
+
+
+def test_a_bad_decision_is_a_problem_with_its_line(importing, tmp_path):
     root, registry = importing
     assert do_import(root, registry, workbook(tmp_path / EDITION, HEADER, rows_v1())).exit_code == 0
-    newer = [row for row in rows_v1() if "Cherokee" not in row[1]] + [
-        ["ALABAMA", "Cherokee County Sheriff's Office", "County", "Cherokee County", "Task Force Model", dt.datetime(2025, 12, 1), "link", "link"],
-    ]
-    result = do_import(root, registry, workbook(tmp_path / "participatingAgencies03042026pm.xlsx", HEADER, newer))
-    assert result.exit_code == 0
-    assert "added 1 actions, 5 citations, 0 jurisdictions" in result.stdout
-    assert "1 listed before but not in this edition (evidence, not proof, of an end):" in result.stdout
-    assert "Cherokee County Sheriff's Office (287g_warrant_service_officer)" in result.stdout
-    assert run(root, "build").exit_code == 0
-    with open(root / "datasets/agreements_287g.csv", newline="") as handle:
-        status = {(r["jurisdiction_id"], r["arrangement"]): r for r in csv.DictReader(handle)}
-    dropped = status[("al-cherokee-county", "287g_warrant_service_officer")]
-    assert (dropped["status"], dropped["first_listed"], dropped["last_listed"], dropped["status_date"]) == (
-        "not_in_latest_list", "2026-01-02", "2026-01-02", "2026-03-04")
-    kept = status[("fl-key-west", "287g_task_force")]
-    assert (kept["status"], kept["first_listed"], kept["last_listed"], kept["signed"]) == ("participating", "2026-01-02", "2026-03-04", "2025-03-05")
+    write(root / "imports/ice-287g-agreements.yaml", "decisions:\n  - listing_id: lst-x\n    note: no decision\n")
+    result = do_import(root, registry)
+    assert result.exit_code == 1
+    assert "imports/ice-287g-agreements.yaml:2: decisions[0]: needs listing_id, note, and either join" in result.output
 
 
-def test_a_pending_edition_records_requests(importing, tmp_path):
+def test_an_edition_date_comes_from_evidence(importing, tmp_path):
     root, registry = importing
-    header = ["STATE", "LAW ENFORCEMENT AGENCY", "TYPE", "COUNTY", "SUPPORT TYPE"]
-    sheet = workbook(tmp_path / "pendingAgencies01022026pm.xlsx", header, [
-        ["ALABAMA", "Cherokee County Sheriff's Office", "County ", "Cherokee County", "Task Force Model"]])
-    assert do_import(root, registry, sheet).exit_code == 0
-    action = load_dataset(Project(root)).tables["actions"].rows[0]
-    assert (action["action"], action["stage"], action["date"]) == ("enter", "requested", "../2026-01-02")
-    assert run(root, "build").exit_code == 0
-    assert "pending" in (root / "datasets/agreements_287g.csv").read_text()
+    misnamed = workbook(tmp_path / "participatingAgencies01022025am.xlsx", HEADER, rows_v1())  # saved in 2026, named 2025
+    mislabelled = workbook(tmp_path / "pendingAgencies02022026am.xlsx", HEADER, rows_v1()[:2], dt.datetime(2026, 2, 2, 14))
+    assert do_import(root, registry, misnamed, mislabelled).exit_code == 0
+    sources = by(tables_of(root)["sources"], "as_of")
+    first, second = sources["2026-01-02T14:30:00Z"], sources["2026-02-02T14:00:00Z"]
+    assert first["published"] == "2026-01-02"
+    assert "the name participatingAgencies01022025am.xlsx says 2025-01-02, but ICE saved the workbook on 2026-01-02" in first["date_basis"]
+    assert second["edition_of"] == "ice_287g_participating"
+    assert "pendingAgencies02022026am.xlsx is named for the other list, but its sheet has SIGNED" in second["date_basis"]
 
 
-def test_a_curators_correction_survives_the_next_import(importing, tmp_path):
+def test_ices_misspellings_are_read_and_unreadable_rows_reported(importing, tmp_path):
     root, registry = importing
-    sheet = workbook(tmp_path / EDITION, HEADER, rows_v1())
-    assert do_import(root, registry, sheet).exit_code == 0
+    rows = rows_v1()
+    rows[0][4] = "Warrant Services Officer"
+    rows[1][4] = "Courthouse Model"
+    result = do_import(root, registry, workbook(tmp_path / EDITION, HEADER, rows))
+    assert result.exit_code == 0, result.output
+    assert f"{EDITION} row 3: SUPPORT TYPE 'Courthouse Model' is not a 287(g) model we know" in result.stdout
+    cherokee = next(m for m in tables_of(root)["listings_287g"] if m["state"] == "AL" and m["agency"].startswith("Cherokee"))
+    assert cherokee["model"] == "287g_warrant_service_officer"
+
+
+def test_an_end_is_derived_only_from_a_curated_action_naming_the_agency(importing, tmp_path):
+    root, registry = importing
+    assert do_import(root, registry, workbook(tmp_path / EDITION, HEADER, rows_v1())).exit_code == 0
     path = root / "raw/jurisdictions/al/cherokee-county.yaml"
-    corrected = path.read_text().replace("summary: Cherokee County Sheriff's Office signed", "summary: The Cherokee County Sheriff's Office signed")
-    path.write_text(corrected)
-    assert do_import(root, registry, sheet).exit_code == 0
-    assert path.read_text() == corrected
+    ending = """\
+        actions:
+          - action_id: act-endended1
+            date: 2026-01-20
+            action: terminate
+            stage: in_effect
+            arrangement: 287g_warrant_service_officer
+            actor_role: sheriff
+            actor_name: {actor}
+            initiated_by: local
+            summary: The sheriff's office ended its agreement.
+            citations:
+              - source_id: example-news
+                claim: The sheriff's office ended the agreement.
+                locator: paragraph 1
+        """
+    write(root / "raw/sources/example-news.yaml", "source_id: example-news\nurl: https://example.org/news/1\npublisher: Example News\nkind: news\n")
+    base = path.read_text()
+    path.write_text(base + textwrap.dedent(ending).format(actor="The County Commission"))
+    cherokee = next(a for a in tables_of(root)["agreements_287g"] if a["state"] == "AL" and a["agency"].startswith("Cherokee"))
+    assert cherokee["status"] == "listed"  # an action of another actor does not end it
+    path.write_text(base + textwrap.dedent(ending).format(actor="Cherokee County Sheriff's Office"))
+    cherokee = next(a for a in tables_of(root)["agreements_287g"] if a["state"] == "AL" and a["agency"].startswith("Cherokee"))
+    assert (cherokee["status"], cherokee["ended"], cherokee["ended_action_id"]) == ("ended", dt.date(2026, 1, 20), "act-endended1")
 
 
 def test_a_file_that_is_not_such_a_list_is_refused_and_nothing_is_written(importing, tmp_path):
     root, registry = importing
-    other = workbook(tmp_path / EDITION, ["NAME", "VALUE"], [["a", 1]])
+    other = workbook(tmp_path / EDITION, ["NAME", "ADDRESS"], [["x", "y"]])
     result = do_import(root, registry, other)
     assert result.exit_code == 1
-    assert "is not an ICE 287(g) participating agencies list (no header row with the columns STATE" in result.output
-    not_excel = write(tmp_path / "participatingAgencies01022026am.csv", "STATE,AGENCY\n")
-    result = do_import(root, registry, not_excel)
-    assert result.exit_code == 1 and "is not an Excel workbook (.xlsx) that can be read" in result.output
+    assert "is not an ICE 287(g) agencies list (no header row with the columns STATE" in result.output
     assert not (root / "raw").exists()
-
-
-def test_an_edition_whose_name_has_no_date_needs_it_said(importing, tmp_path):
-    root, registry = importing
-    sheet = workbook(tmp_path / "download.xlsx", HEADER, rows_v1())
-    result = do_import(root, registry, sheet)
-    assert result.exit_code == 1 and "pass --list and --published" in result.output
-    result = do_import(root, registry, sheet, "--list", "participating", "--published", "2026-01-02")
-    assert result.exit_code == 0 and "edition of 2026-01-02:" in result.stdout
-
-
-def test_an_unknown_model_is_reported_for_its_row(importing, tmp_path):
-    root, registry = importing
-    rows = rows_v1()[:1] + [["ALABAMA", "Cherokee County Sheriff's Office", "County", "Cherokee County", "Courthouse Model", None, "link", None]]
-    result = do_import(root, registry, workbook(tmp_path / EDITION, HEADER, rows))
-    assert "row 3: SUPPORT TYPE 'Courthouse Model' is not a 287(g) model we know" in result.stdout
-
-
-EDITIONS = SHARED / "reference/ice-287g"
-needs_editions = pytest.mark.skipif(not EDITIONS.exists(), reason=f"{EDITIONS} is absent (a lone clone without ../shared/)")
-
-
-@needs_editions
-def test_the_real_editions_import_completely_and_idempotently(tmp_path):
-    root = tmp_path / "project"
-    shutil.copytree(REPO / "schemas", root / "schemas")
-    shutil.copytree(REPO / "imports", root / "imports")
-    registry = SHARED / "reference/ocd/us_census_places.csv"
-    for name in ("participatingAgencies05162025am.xlsx", "participatingAgencies07182025pm.xlsx", "pendingAgencies07182025pm.xlsx"):
-        result = do_import(root, registry, EDITIONS / name)
-        assert result.exit_code == 0, result.output
-        assert "not imported" not in result.stdout, result.stdout
-    before = raw_snapshot(root)
-    for name in ("participatingAgencies07182025pm.xlsx", "pendingAgencies07182025pm.xlsx"):
-        assert "added 0 actions, 0 citations, 0 jurisdictions" in do_import(root, registry, EDITIONS / name).stdout
-    assert raw_snapshot(root) == before
-    tables = load_dataset(Project(root)).tables
-    july = [c for c in tables["citations"].rows if c["source_id"] == "ice-287g-participating-2025-07-18-pm"]
-    assert len(july) == 832 - 0  # one citation per agreement row of the edition
-    assert len(tables["agreements_287g"].rows) >= 832
 
 
 def _rewritten(source: Path, target: Path, replace: dict[str, bytes | None]) -> Path:
     """A copy of the workbook `source` with some members replaced (or, for None, left out)."""
-    import zipfile
-
     with zipfile.ZipFile(source) as old, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as new:
         for item in old.infolist():
             if item.filename in replace and replace[item.filename] is None:
@@ -205,7 +304,7 @@ BILLION_LAUGHS = ('<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol0 "lol">'
 
 @pytest.mark.parametrize("damage", ["truncated", "entity bomb", "no sheet", "zip bomb"])
 def test_a_damaged_or_hostile_workbook_is_refused_clearly(damage, importing, tmp_path, monkeypatch):
-    import etl.importers.ice_287g as importer
+    import etl.importers.sheets as sheets
 
     root, registry = importing
     good = workbook(tmp_path / "good.xlsx", HEADER, rows_v1())
@@ -217,7 +316,7 @@ def test_a_damaged_or_hostile_workbook_is_refused_clearly(damage, importing, tmp
     elif damage == "no sheet":
         _rewritten(good, sheet, {"xl/worksheets/sheet1.xml": None, "xl/workbook.xml": None})
     else:
-        monkeypatch.setattr(importer, "MAX_WORKBOOK_BYTES", 1_000_000)
+        monkeypatch.setattr(sheets, "MAX_WORKBOOK_BYTES", 1_000_000)
         _rewritten(good, sheet, {"xl/media/padding.bin": b"\0" * 2_000_000})
     result = do_import(root, registry, sheet)
     assert result.exit_code == 1 and "Traceback" not in result.output, result.output
@@ -225,7 +324,7 @@ def test_a_damaged_or_hostile_workbook_is_refused_clearly(damage, importing, tmp
     assert not (root / "raw").exists()
 
 
-def test_a_problem_in_a_derived_row_points_at_the_action_it_comes_from(importing, tmp_path, monkeypatch):
+def test_a_problem_in_a_derived_row_points_at_the_listing_it_comes_from(importing, tmp_path, monkeypatch):
     import etl.derived
     from etl.problems import ProblemError
 
@@ -236,5 +335,5 @@ def test_a_problem_in_a_derived_row_points_at_the_action_it_comes_from(importing
     with pytest.raises(ProblemError) as caught:
         load_dataset(Project(root), use_cache=False)
     places = {(p.file, p.field) for p in caught.value.problems}
-    assert ("raw/jurisdictions/al/cherokee-county.yaml", "actions[0] (its agreements_287g row).status") in places
-    assert all(p.file.startswith("raw/jurisdictions/") and p.line > 0 for p in caught.value.problems)
+    assert ("raw/ice-287g/al.yaml", "listings[0] (its agreements_287g row).status") in places
+    assert all(p.file.startswith("raw/ice-287g/") and p.line > 0 for p in caught.value.problems)

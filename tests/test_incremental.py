@@ -20,8 +20,9 @@ from etl.project import CACHE, Project
 from etl.publish import render
 
 FAIRFAX = "raw/jurisdictions/va/fairfax-county.yaml"
-ALACHUA = "raw/jurisdictions/fl/alachua-county.yaml"
-ICE_EDITION = "raw/sources/ice-287g-participating-2025-07-18-pm.yaml"
+KEY_WEST = "raw/jurisdictions/fl/key-west.yaml"  # curated actions, and agreements in ICE's lists
+ICE_EDITION = "raw/sources/ice-287g-participating-2025-07-18-174302z.yaml"
+FLORIDA_LISTINGS = "raw/ice-287g/fl.yaml"
 
 
 @pytest.fixture(scope="module")
@@ -55,19 +56,22 @@ def first_action_id(root, name: str) -> str:
 
 def edits(root):
     """(what, edit) pairs, applied in order: each kind of change a curator makes, and its undoing."""
-    fairfax, alachua, edition = (root / name for name in (FAIRFAX, ALACHUA, ICE_EDITION))
-    saved = {path: path.read_bytes() for path in (fairfax, alachua, edition)}
-    other_id = first_action_id(root, ALACHUA)
+    fairfax, key_west, edition, listings = (root / name for name in (FAIRFAX, KEY_WEST, ICE_EDITION, FLORIDA_LISTINGS))
+    saved = {path: path.read_bytes() for path in (fairfax, key_west, edition, listings)}
+    other_id = first_action_id(root, KEY_WEST)
     return [
         ("reword a summary", lambda: replace_in(root, FAIRFAX, "summary: ", "summary: Reworded. ")),
         ("repeat another file's action id", lambda: replace_in(root, FAIRFAX, f"action_id: {first_action_id(root, FAIRFAX)}", f"action_id: {other_id}")),
         ("undo both", lambda: fairfax.write_bytes(saved[fairfax])),
         ("delete a source that other files cite", lambda: edition.unlink()),
         ("restore it", lambda: edition.write_bytes(saved[edition])),
-        ("delete a jurisdiction with listed agreements", lambda: alachua.unlink()),
-        ("restore it", lambda: alachua.write_bytes(saved[alachua])),
+        ("delete a jurisdiction with listed agreements", lambda: key_west.unlink()),
+        ("restore it", lambda: key_west.write_bytes(saved[key_west])),
         ("move an edition's date, which changes the derived statuses", lambda: replace_in(root, ICE_EDITION, "published: 2025-07-18", "published: 2025-07-17")),
         ("undo it", lambda: edition.write_bytes(saved[edition])),
+        ("give a listing another agreement, which changes the derived agreements",
+         lambda: replace_in(root, FLORIDA_LISTINGS, "agreement_id: agr-", "agreement_id: agr-0")),
+        ("undo it", lambda: listings.write_bytes(saved[listings])),
         ("break a file's YAML", lambda: replace_in(root, FAIRFAX, "actions:", "actions: [")),
         ("undo it", lambda: fairfax.write_bytes(saved[fairfax])),
         ("add a stray file", lambda: write(root / "raw/notes.txt", "x\n")),

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from conftest import JURISDICTION, REPO, run, write
-from test_import_ice_287g import EDITION, HEADER, do_import, raw_snapshot, rows_v1, workbook
+from test_import_ice_287g import EDITION, HEADER, SAVED, do_import, raw_snapshot, rows_v1, workbook
 
 from etl.checkpoints import VARIABLE
 from etl.files import exclusive
@@ -43,7 +43,8 @@ def test_an_import_killed_at_any_step_is_all_or_nothing_after_the_next_command(c
 
     shutil.copytree(root, whole)
     assert do_import(whole, registry, sheet).exit_code == 0
-    killed = etl(root, "import", "ice-287g", str(sheet), "--registry", str(registry), checkpoint=checkpoint)
+    assert run(root, "archive", "ice-287g", str(sheet), "--obtained-from", "https://www.ice.gov/").exit_code == 0
+    killed = etl(root, "import", "ice-287g", "--registry", str(registry), checkpoint=checkpoint)
     assert killed.returncode == -signal.SIGKILL, killed.stderr
     assert leftovers(root)  # the kill left temporary files, and perhaps a journal
     after = run(root, "validate")  # the next command: finishes a journaled import, ignores the rest
@@ -165,16 +166,16 @@ def test_ids_and_names_from_the_command_line_make_no_path_outside_the_layout(arg
     assert sorted(p.relative_to(project).as_posix() for p in project.rglob("*") if p.name != ".etl.lock") == before
 
 
-@pytest.mark.parametrize("change, extra", [
-    (lambda rows: rows[0].__setitem__(1, "@SUM(A1:A9) Sheriff's Office"), ()),  # '=' would be a formula, read as empty
-    (lambda rows: rows[0].__setitem__(1, "Cherokee County Sheriff's Office " + "x" * 300), ()),
-    (lambda rows: None, ("--published", "2999-01-01")),
+@pytest.mark.parametrize("change, saved", [
+    (lambda rows: rows[0].__setitem__(1, "@SUM(A1:A9) Sheriff's Office"), SAVED),  # '=' would be a formula, read as empty
+    (lambda rows: rows[0].__setitem__(1, "Cherokee County Sheriff's Office " + "x" * 300), SAVED),
+    (lambda rows: None, dt.datetime(2999, 1, 1)),  # an edition dated after today
 ])
-def test_an_import_that_would_write_invalid_records_writes_nothing(change, extra, importing, tmp_path):
+def test_an_import_that_would_write_invalid_records_writes_nothing(change, saved, importing, tmp_path):
     root, registry = importing
     rows = rows_v1()
     change(rows)
-    result = do_import(root, registry, workbook(tmp_path / EDITION, HEADER, rows), *extra)
+    result = do_import(root, registry, workbook(tmp_path / EDITION, HEADER, rows, saved))
     assert result.exit_code == 1 and "Traceback" not in result.output, result.output
     assert raw_snapshot(root) == {} and leftovers(root) == []
 
@@ -202,11 +203,11 @@ def test_an_import_refuses_to_rewrite_a_file_that_is_not_canonical(importing, tm
     root, registry = importing
     sheet = workbook(tmp_path / EDITION, HEADER, rows_v1())
     assert do_import(root, registry, sheet).exit_code == 0
-    target = root / "raw/jurisdictions/al/cherokee-county.yaml"
-    target.write_text(target.read_text().replace("kind: county\n", "kind: county  # checked\n"))
+    target = root / "raw/ice-287g/al.yaml"
+    target.write_text(target.read_text().replace("state_key: al\n", "state_key: al  # checked\n"))
     before = raw_snapshot(root)
     newer = [row[:5] + [row[5]] + row[6:] for row in rows_v1()] + [
         ["ALABAMA", "Cherokee County Sheriff's Office", "County", "Cherokee County", "Task Force Model", dt.datetime(2025, 12, 1), "link", None]]
-    result = do_import(root, registry, workbook(tmp_path / "participatingAgencies02012026am.xlsx", HEADER, newer))
+    result = do_import(root, registry, workbook(tmp_path / "participatingAgencies02012026am.xlsx", HEADER, newer, dt.datetime(2026, 2, 1, 14)))
     assert result.exit_code == 1 and "is not in canonical form" in result.output, result.output
     assert raw_snapshot(root) == before

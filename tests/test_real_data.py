@@ -14,7 +14,7 @@ from conftest import REPO, SHARED, run
 from etl.pipeline import load_dataset
 from etl.project import Project
 
-OCD_REGISTRY = SHARED / "reference/ocd/us_census_places.csv"
+OCD_REGISTRY = REPO / "archive/ocd/us_census_places.csv"  # archived in the repository
 SEED_JURISDICTIONS = ["va-fairfax-county", "nj-hudson-county", "ca-contra-costa-county", "pa-philadelphia", "va-alexandria"]
 needs_registry = pytest.mark.skipif(not OCD_REGISTRY.exists(), reason=f"{OCD_REGISTRY} is absent (a lone clone without ../shared/)")
 
@@ -163,15 +163,32 @@ def test_every_research_url_is_a_cited_source():
 
 
 def test_at_least_80_jurisdictions_have_curated_actions():
-    imported = {row["source_id"] for row in published("sources") if row["edition_of"]}
-    by_import = {row["action_id"] for row in published("citations") if row["source_id"] in imported}
-    curated = {row["jurisdiction_id"] for row in published("actions") if row["action_id"] not in by_import}
+    curated = {row["jurisdiction_id"] for row in published("actions")}  # ICE's lists are listings, not actions
     assert len(curated) >= 80
 
 
-def test_every_agreement_of_the_2025_07_18_edition_is_published():
-    july = [row for row in published("citations") if row["source_id"] == "ice-287g-participating-2025-07-18-pm"]
-    assert len(july) == 832
+def test_every_row_of_the_latest_edition_is_one_listed_agreement():
+    editions = [row for row in published("editions_287g") if row["list"] == "ice_287g_participating"]
+    latest = max(editions, key=lambda row: (row["as_of"], row["source_id"]))
+    assert int(latest["agreements"]) == int(latest["rows"]) == 1843  # ICE's edition of 2026-05-18
+    listed = [row for row in published("agreements_287g") if row["last_listed_source_id"] == latest["source_id"]]
+    assert len(listed) == 1843 and {row["status"] for row in listed} == {"listed"}
+
+
+def test_no_agreement_reported_no_longer_listed_is_listed_under_another_spelling():
+    from etl.names import normalized
+
     agreements = published("agreements_287g")
-    listed_in_july = [row for row in agreements if row["last_listed"] == "2025-07-18" and row["status"] != "pending"]
-    assert len(listed_in_july) == 832
+    listed = {}
+    for row in agreements:
+        if row["status"] == "listed":
+            listed.setdefault((row["state"], row["model"]), []).append(normalized(row["agency"]))
+    for row in agreements:
+        if row["status"] == "no_longer_listed":
+            same = [name for name in listed.get((row["state"], row["model"]), []) if name == normalized(row["agency"])]
+            assert not same, f"{row['agreement_id']} {row['agency']} is listed as {same}"
+
+
+def test_the_repository_says_what_the_archived_editions_say():
+    result = run(REPO, "import", "ice-287g", "--check")
+    assert result.exit_code == 0, result.output[-2000:]
