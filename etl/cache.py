@@ -6,6 +6,8 @@ Everything lives in `.etl-cache/` in the project (not committed; deleting it is 
   `_hash_or_recall` for why that is safe). `etl build --check` hashes every file regardless.
 - `valid.json` and `published.json`: the inputs digest of the last clean validation and of the last
   publication. A command whose inputs have not changed at all skips its work.
+- `derived/`: each derived table as last made, under a digest of the code and of the columns it
+  read (so a table is made again only when something it reads changed).
 - the snapshot (`snapshot.json`, pointing at Arrow files): for every raw file, the SHA-256 of its
   bytes, the problems found in it on its own, and its rows (each table in shards by file name). A run
   parses, builds and checks again only the files whose bytes changed, and rewrites only the shards
@@ -278,6 +280,54 @@ def remember_snapshot(project: Project, snapshot: Snapshot) -> None:
                 path.unlink(missing_ok=True)
     except (OSError, pa.ArrowException):
         pass
+
+
+# -- Derived tables --------------------------------------------------------------------------------
+
+DERIVED = "derived"  # a folder of its own: remember_snapshot deletes the Arrow files it does not name
+
+
+def derived_key(code_key: str, name: str, frames: dict, reads: dict[str, tuple[str, ...] | None]) -> str:
+    """A digest of everything a derivation reads: the code, and the columns of its input tables."""
+    import pyarrow as pa
+
+    digest = hashlib.sha256(f"{code_key}\0{name}".encode())
+    for table, columns in sorted(reads.items()):
+        arrow = frames[table].arrow if columns is None else frames[table].arrow.select(list(columns))
+        sink = pa.BufferOutputStream()
+        with pa.ipc.new_stream(sink, arrow.schema) as writer:
+            writer.write_table(arrow)
+        digest.update(table.encode() + b"\0" + sink.getvalue().to_pybytes())
+    return digest.hexdigest()
+
+
+def recall_derived(project: Project, table, key: str):
+    """The derived table made from inputs with this digest, if the cache holds it intact."""
+    import pyarrow as pa
+
+    from .frames import Frame, frame_schema
+
+    if not usable(project):
+        return None
+    try:
+        arrow = _read_arrow(project.cache / DERIVED / f"{table.name}-{key}.arrow")
+    except (OSError, pa.ArrowException):
+        return None
+    return Frame(table, arrow) if arrow.schema.equals(frame_schema(table)) else None
+
+
+def remember_derived(project: Project, name: str, key: str, frame) -> None:
+    """Best effort, as `remember`; older copies of the table are deleted."""
+    import pyarrow as pa
+
+    if not usable(project):
+        return
+    folder = project.cache / DERIVED
+    with contextlib.suppress(OSError, pa.ArrowException):
+        _write_arrow(folder / f"{name}-{key}.arrow", frame.arrow)
+        for path in folder.glob(f"{name}-*.arrow"):
+            if path.name != f"{name}-{key}.arrow":
+                path.unlink(missing_ok=True)
 
 
 def _read_arrow(path: Path):

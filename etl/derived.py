@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from . import arrow_ops as ops
@@ -16,33 +17,48 @@ from .tables import Where
 
 PARTICIPATING = "ice_287g_participating"
 ENDING = ("terminate", "suspend")
-ENDED_STAGES = ("approved", "in_effect")  # a decision to end, or the end itself; an announcement is not an end
+ENDED_STAGES = ("approved", "in_effect")
+DAY = re.compile(r"\d{4}-\d\d-\d\d")  # a decision to end, or the end itself; an announcement is not an end
 
 
 @dataclass
 class _Record:
-    """What the imported lists say, over every edition."""
+    """What the imported lists say, over every edition. A listing's editions are spans of positions in
+    its list's `order` (start, end exclusive), as its runs give them."""
 
     order: dict[str, list[str]]  # list -> its editions (source ids) in the order ICE saved them
     published: dict[str, object]  # source id -> the edition's date
     sources: list[dict]  # the editions' source rows
-    listings: list[dict]  # with "editions": the set of source ids holding each
+    listings: list[dict]  # with "spans": [(start, end)] in its list's order
     by_agreement: dict[str, list[dict]] = field(default_factory=dict)
     when: dict[str, tuple] = field(default_factory=dict)  # source id -> when ICE saved it, for ordering across both lists
 
-    @property
-    def latest(self) -> set[str]:
-        return {order[-1] for order in self.order.values() if order}
+    def first(self, listing: dict) -> str:
+        return self.order[listing["list"]][listing["spans"][0][0]]
+
+    def last(self, listing: dict) -> str:
+        return self.order[listing["list"]][listing["spans"][-1][1] - 1]
+
+
+_LAST: list = [None, None]  # the frames read last, and their record: both derived tables read the same one
 
 
 def _record(frames: dict[str, Frame]) -> _Record:
+    inputs = tuple(frames[name] for name in ("sources", "listings_287g", "listing_runs_287g"))
+    if _LAST[0] is None or any(new is not old for new, old in zip(inputs, _LAST[0], strict=True)):
+        _LAST[:] = [inputs, _read_record(frames)]  # holding the frames, so that no other frame can take their ids
+    return _LAST[1]
+
+
+def _read_record(frames: dict[str, Frame]) -> _Record:
     sources = frames["sources"]
     editions = _rows(sources, ops.is_valid(sources.arrow.column("edition_of")), ["source_id", "edition_of", "published", "as_of", "rows", WHERE, FILE])
-    lists = frames["sources"].schema.field("edition_of").enum or ()
+    lists = sources.schema.field("edition_of").enum or ()
     editions = [s for s in editions if s["edition_of"] in lists and s["published"] and len(s["published"]) == 10]
     order: dict[str, list[str]] = {}
     for source in sorted(editions, key=lambda s: (s["as_of"] or s["published"], s["source_id"])):
         order.setdefault(source["edition_of"], []).append(source["source_id"])
+    position = {kind: {sid: index for index, sid in enumerate(sids)} for kind, sids in order.items()}
     listings_frame, runs_frame = frames["listings_287g"], frames["listing_runs_287g"]
     everything = ops.is_valid(listings_frame.arrow.column("listing_id"))
     listings = _rows(listings_frame, everything, [*(f.name for f in listings_frame.schema.fields), WHERE, FILE])
@@ -52,19 +68,34 @@ def _record(frames: dict[str, Frame]) -> _Record:
     record = _Record(order, {s["source_id"]: dates.day(s["published"]) for s in editions}, editions, listings,
                      when={s["source_id"]: (s["as_of"] or s["published"], s["source_id"]) for s in editions})
     for listing in listings:
-        listing["editions"] = _covered(order.get(listing["list"], []), runs.get(listing["listing_id"], []))
-        if listing["editions"] and listing["agreement_id"]:
+        where = position.get(listing["list"], {})
+        listing["spans"] = sorted((where[run["from"]], where[run["until"]] if run["until"] else len(where))
+                                  for run in runs.get(listing["listing_id"], [])
+                                  if run["from"] in where and (not run["until"] or run["until"] in where))
+        if listing["spans"] and listing["agreement_id"]:
+            first, last = record.first(listing), record.last(listing)
+            listing["first_key"] = (record.published[first], first)
+            listing["last_key"] = (record.when[last], listing["listing_id"])
             record.by_agreement.setdefault(listing["agreement_id"], []).append(listing)
     return record
 
 
-def _covered(order: list[str], runs: list[dict]) -> set[str]:
-    position = {sid: index for index, sid in enumerate(order)}
-    found: set[str] = set()
-    for run in runs:
-        if run["from"] in position and (not run["until"] or run["until"] in position):
-            found.update(order[position[run["from"]]: position[run["until"]] if run["until"] else len(order)])
+def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Spans joined where they touch or overlap: the runs of an agreement in one list."""
+    found: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if found and start <= found[-1][1]:
+            found[-1] = (found[-1][0], max(found[-1][1], end))
+        else:
+            found.append((start, end))
     return found
+
+
+def _by_list(listings: list[dict]) -> dict[str, list[tuple[int, int]]]:
+    spans: dict[str, list[tuple[int, int]]] = {}
+    for listing in listings:
+        spans.setdefault(listing["list"], []).extend(listing["spans"])
+    return {kind: _merged(found) for kind, found in spans.items()}
 
 
 def _rows(frame: Frame, mask, fields: list[str]) -> list[dict]:
@@ -80,53 +111,41 @@ def _where(row: dict, table: TableSchema, key: str) -> Where:
 
 def agreements_287g(frames: dict[str, Frame], table: TableSchema) -> Frame:
     record = _record(frames)
-    position = {sid: (kind, index) for kind, order in record.order.items() for index, sid in enumerate(order)}
     ends = _curated_ends(frames["actions"])
     rows, places = [], []
     for agreement_id, listings in sorted(record.by_agreement.items()):
-        rows.append(_agreement(agreement_id, listings, record, position, ends))
-        places.append(_where(_newest(listings, record.when), table, "agreement_id"))
+        newest = max(listings, key=lambda m: m["last_key"])
+        rows.append(_agreement(agreement_id, listings, newest, record, ends))
+        places.append(_where(newest, table, "agreement_id"))
     return derived_frame(table, rows, places)
 
 
-def _newest(listings: list[dict], when: dict[str, tuple]) -> dict:
-    """The listing last seen (by ICE's save times, across both lists)."""
-    return max(listings, key=lambda m: (max(when[sid] for sid in m["editions"]), m["listing_id"]))
-
-
-def _agreement(agreement_id: str, listings: list[dict], record: _Record, position: dict, ends: dict) -> dict:
-    editions = set().union(*(m["editions"] for m in listings))
-    by_time = sorted(editions, key=lambda sid: (record.published[sid], sid))
-    newest = _newest(listings, record.when)
-    last_edition = max(newest["editions"], key=lambda sid: record.when[sid])
+def _agreement(agreement_id: str, listings: list[dict], newest: dict, record: _Record, ends: dict) -> dict:
+    runs = _by_list(listings)
+    first = min(m["first_key"] for m in listings)[1]
+    last_edition = record.last(newest)
     participating = [m for m in listings if m["list"] == PARTICIPATING]
-    days = {m["signed"] for m in participating if m["signed"] and re.fullmatch(r"\d{4}-\d\d-\d\d", m["signed"])}
+    days = {m["signed"] for m in participating if m["signed"] and DAY.fullmatch(m["signed"])}
     with_day = [m for m in participating if m["signed"] in days]
-    signed = _newest(with_day, record.when)["signed"] if with_day else None
+    signed = max(with_day, key=lambda m: m["last_key"])["signed"] if with_day else None
     row = {
         "agreement_id": agreement_id, "jurisdiction_id": newest["jurisdiction_id"], "state": newest["state"],
         "agency": newest["agency"], "names": len({m["agency"] for m in listings}), "model": newest["model"],
         "signed": dates.day(signed) if signed else None, "signed_values": len({m["signed"] for m in participating if m["signed"]}),
-        "signed_disputed": len(days) > 1, "first_listed": record.published[by_time[0]],
-        "first_listed_participating": min((record.published[sid] for m in participating for sid in m["editions"]), default=None),  # type: ignore[type-var]
-        "last_listed": record.published[last_edition], "last_listed_source_id": last_edition, "editions": len(editions),
-        "gaps": sum(_gaps(record.order[kind], {sid for m in listings if m["list"] == kind for sid in m["editions"]}) for kind in record.order),
+        "signed_disputed": len(days) > 1, "first_listed": record.published[first],
+        "first_listed_participating": min((record.published[record.first(m)] for m in participating), default=None),  # type: ignore[type-var]
+        "last_listed": record.published[last_edition], "last_listed_source_id": last_edition,
+        "editions": sum(end - start for spans in runs.values() for start, end in spans),
+        "gaps": sum(len(spans) - 1 for spans in runs.values()),
         "status": "listed", "not_listed_from": None, "not_listed_from_source_id": None, "ended": None, "ended_action_id": None,
     }
-    if not editions & record.latest:
-        kind, index = position[last_edition]
-        following = record.order[kind][index + 1]
+    if not any(spans[-1][1] == len(record.order[kind]) for kind, spans in runs.items()):
+        following = record.order[newest["list"]][newest["spans"][-1][1]]
         row.update(status="no_longer_listed", not_listed_from=record.published[following], not_listed_from_source_id=following)
     end = _end_of(listings, ends)
     if end:
         row.update(status="ended", ended=end["date_end"] if end["stage"] == "in_effect" else None, ended_action_id=end["action_id"])
     return row
-
-
-def _gaps(order: list[str], present: set[str]) -> int:
-    """How many times the agreement left its list and came back."""
-    runs = sum(1 for index, sid in enumerate(order) if sid in present and (index == 0 or order[index - 1] not in present))
-    return max(runs - 1, 0)
 
 
 def _curated_ends(actions: Frame) -> dict[tuple, list[dict]]:
@@ -143,9 +162,11 @@ def _end_of(listings: list[dict], ends: dict) -> dict | None:
     """A curated action that names the agreement's agency and model (its actor is the agency)."""
     from .names import normalized
 
+    candidates = [action for m in listings for action in ends.get((m["jurisdiction_id"], m["model"]), [])]
+    if not candidates:
+        return None
     names = {normalized(m["agency"]) for m in listings}
-    candidates = [action for m in listings for action in ends.get((m["jurisdiction_id"], m["model"]), [])
-                  if normalized(action["actor_name"] or "") in names]
+    candidates = [action for action in candidates if normalized(action["actor_name"] or "") in names]
     return max(candidates, key=lambda a: (a["stage"] == "in_effect", a["date_end"], a["action_id"]), default=None)
 
 
@@ -159,31 +180,44 @@ def _strings(values):
 
 def editions_287g(frames: dict[str, Frame], table: TableSchema) -> Frame:
     record = _record(frames)
-    holding: dict[str, set[str]] = {}
-    for agreement_id, listings in record.by_agreement.items():
-        for listing in listings:
-            for sid in listing["editions"]:
-                holding.setdefault(sid, set()).add(agreement_id)
-    first_seen: dict[str, str] = {}
-    everything = sorted(record.published, key=lambda sid: (record.published[sid], sid))
-    for sid in everything:
-        for agreement_id in holding.get(sid, set()):
-            first_seen.setdefault(agreement_id, sid)
+    counts = {kind: [0] * len(order) for kind, order in record.order.items()}
+    left = {kind: [0] * len(order) for kind, order in record.order.items()}
+    newly: dict[str, int] = {}
+    for listings in record.by_agreement.values():
+        for kind, spans in _by_list(listings).items():
+            for start, end in spans:
+                counts[kind][start] += 1
+                if end < len(counts[kind]):
+                    counts[kind][end] -= 1
+                    left[kind][end] += 1
+        first = min(m["first_key"] for m in listings)[1]
+        newly[first] = newly.get(first, 0) + 1
     source_of = {s["source_id"]: s for s in record.sources}
     rows, places = [], []
     for kind, order in record.order.items():
+        listed = 0
         for index, sid in enumerate(order):
-            listed = holding.get(sid, set())
-            before = holding.get(order[index - 1], set()) if index else set()
+            listed += counts[kind][index]
             source = source_of[sid]
-            rows.append({
-                "source_id": sid, "list": kind, "published": record.published[sid], "as_of": source["as_of"],
-                "rows": source["rows"] or 0, "agreements": len(listed),
-                "first_listed": sum(1 for agreement_id in listed if first_seen[agreement_id] == sid),
-                "no_longer_listed": len(before - listed),
-            })
+            rows.append({"source_id": sid, "list": kind, "published": record.published[sid], "as_of": source["as_of"],
+                         "rows": source["rows"] or 0, "agreements": listed, "first_listed": newly.get(sid, 0),
+                         "no_longer_listed": left[kind][index]})
             places.append(_where(source, table, "source_id"))
     return derived_frame(table, rows, places)
 
 
-DERIVATIONS = {"agreements_287g": agreements_287g, "editions_287g": editions_287g}  # each table marked derived in schemas/, and how
+@dataclass(frozen=True)
+class Derivation:
+    """How a derived table is made, and what it reads: for each input table, the columns it reads
+    (None: all, with each row's place). Its rows are kept in the cache under a digest of exactly these."""
+
+    make: Callable[[dict[str, Frame], TableSchema], Frame]
+    reads: dict[str, tuple[str, ...] | None]
+
+
+ICE_LISTS: dict[str, tuple[str, ...] | None] = {"sources": None, "listings_287g": None, "listing_runs_287g": None}
+DERIVATIONS = {  # each table marked derived in schemas/, and how
+    "agreements_287g": Derivation(agreements_287g, {
+        **ICE_LISTS, "actions": ("action_id", "jurisdiction_id", "action", "stage", "arrangement", "actor_name", "date_end")}),
+    "editions_287g": Derivation(editions_287g, ICE_LISTS),
+}

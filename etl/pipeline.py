@@ -48,7 +48,8 @@ def load_dataset(project: Project, inputs: Inputs | None = None, today: dt.date 
     problems += check_across(schemas, frames, complete=not placement and all(r.complete for r in records.values()))
     for table in schemas.tables.values():
         if isinstance(table.layout, Derived):
-            frames[table.name], found = derived_table(frames, table, all(r.typed for r in records.values()))
+            frames[table.name], found = derived_table(frames, table, all(r.typed for r in records.values()),
+                                                      project if use_cache else None, inputs.code_key)
             problems += found
     if problems:
         raise ProblemError(problems)
@@ -92,9 +93,11 @@ def current_rows(project: Project, schemas: Schemas, inputs: Inputs, outside: se
     return records, {name: whole(schemas[name], shards[name]) for name in fresh}
 
 
-def derived_table(frames: dict, table: TableSchema, typed: bool):
+def derived_table(frames: dict, table: TableSchema, typed: bool, project: Project | None = None, code_key: str = ""):
     """A derived table and its problems; empty while some value could not be typed, since its rows
-    would rest on values that are missing."""
+    would rest on values that are missing. With a project, a table made before from exactly the same
+    inputs (and found valid) is taken from its cache."""
+    from .cache import derived_key, recall_derived, remember_derived
     from .derived import DERIVATIONS
     from .frames import derived_frame
     from .validate import check_fields
@@ -103,8 +106,16 @@ def derived_table(frames: dict, table: TableSchema, typed: bool):
         raise ProblemError([Problem(f"schemas/{table.name}.schema.json", 0, "x-raw.derived", "names a table that etl cannot derive")])
     if not typed:
         return derived_frame(table, []), []
-    frame = DERIVATIONS[table.name](frames, table)
-    return frame, check_fields(frame)
+    derivation = DERIVATIONS[table.name]
+    key = derived_key(code_key, table.name, frames, derivation.reads) if project else ""
+    kept = recall_derived(project, table, key) if project else None
+    if kept is not None:
+        return kept, []
+    frame = derivation.make(frames, table)
+    problems = check_fields(frame)
+    if project and not problems:
+        remember_derived(project, table.name, key, frame)
+    return frame, problems
 
 
 def read_files(project: Project, schemas: Schemas, names: list[str], today: dt.date, blobs: dict[str, bytes] | None = None,

@@ -51,11 +51,14 @@ def test_validate_never_trusts_the_cache_after_an_edit(project):
 
 def test_a_corrupt_or_missing_cache_is_ignored(project):
     assert run(project, "build").exit_code == 0
-    for entry in (project / ".etl-cache").iterdir():
+    cached = [entry for entry in (project / ".etl-cache").rglob("*") if entry.is_file()]
+    assert any(entry.parent.name == "derived" for entry in cached)
+    for entry in cached:
         entry.write_text("{not json")
     assert run(project, "build").stdout.startswith("published")
-    for entry in (project / ".etl-cache").iterdir():
-        os.remove(entry)
+    for entry in (project / ".etl-cache").rglob("*"):
+        if entry.is_file():
+            os.remove(entry)
     assert run(project, "validate").exit_code == 0
 
 
@@ -64,3 +67,26 @@ def test_build_check_never_uses_the_cache(project):
     (project / "datasets/actions.csv").write_text("tampered\n")
     result = run(project, "build", "--check")
     assert result.exit_code == 1 and "datasets/actions.csv" in result.stderr
+
+
+def test_a_derived_table_is_made_again_exactly_when_what_it_reads_changed(project, monkeypatch):
+    import etl.derived
+    from etl.pipeline import load_dataset
+    from etl.project import Project
+
+    made = []
+    real = etl.derived.DERIVATIONS["agreements_287g"]
+    monkeypatch.setitem(etl.derived.DERIVATIONS, "agreements_287g",
+                        etl.derived.Derivation(lambda frames, table: made.append(1) or real.make(frames, table), real.reads))
+    load_dataset(Project(project))
+    load_dataset(Project(project))
+    assert len(made) == 1  # the second run took it from the cache
+    path = project / "raw/jurisdictions/ca/contra-costa-county.yaml"
+    path.write_text(path.read_text().replace("The jail stopped holding people for ICE.", "The jail stopped holding ICE detainees."))
+    load_dataset(Project(project))
+    assert len(made) == 1  # a summary is not among what the derivation reads
+    path.write_text(path.read_text().replace("actor_name: Sheriff Example", "actor_name: Sheriff Other", 1))
+    load_dataset(Project(project))
+    assert len(made) == 2  # an actor's name is
+    load_dataset(Project(project), use_cache=False)
+    assert len(made) == 3  # and a run without the cache never uses it
