@@ -17,6 +17,7 @@ Python is allowed to keep bytecode (PYTHONDONTWRITEBYTECODE is removed), as on a
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import os
 import platform
@@ -145,6 +146,34 @@ def real_data(folder: Path, repeat: int) -> dict[str, Measured]:
     }
 
 
+def imports(folder: Path) -> dict[str, Measured]:
+    """`etl import ice-287g` of every archived edition into a project without ICE's layer and without a
+    cache (every workbook read), and of one new edition (the latest participating one, archived then
+    imported, with the others' workbooks cached), each once: an import rewrites what it measures."""
+    root = folder / "imports"
+    for part in ("schemas", "imports", "archive"):
+        shutil.copytree(REPO / part, root / part)
+    shutil.copytree(REPO / "raw/jurisdictions", root / "raw/jurisdictions")
+    shutil.copytree(REPO / "raw/sources", root / "raw/sources", ignore=shutil.ignore_patterns("ice-287g-*"))
+    manifest = (root / "archive/MANIFEST.csv").read_text().splitlines()
+    with open(REPO / "datasets/sources.csv", newline="") as handle:
+        latest = max((row for row in csv.DictReader(handle) if row["edition_of"] == "ice_287g_participating"), key=lambda row: row["as_of"])
+    with open(REPO / "datasets/source_files.csv", newline="") as handle:
+        name = next(row["file"] for row in csv.DictReader(handle) if row["source_id"] == latest["source_id"])
+    newest = next(line for line in manifest if line.startswith(f"ice-287g,{name},"))
+    held = folder / name
+    shutil.move(root / "archive/ice-287g" / name, held)
+    (root / "archive/MANIFEST.csv").write_text("\n".join(line for line in manifest if line != newest) + "\n")
+    command = [*ETL, "--root", str(root), "import", "ice-287g"]
+    results = {"import ice-287g, every archived edition, no cache": measure(command, 1)}
+    keep = [*ETL, "--root", str(root), "archive", "ice-287g", str(held), "--obtained-from", "https://www.ice.gov/identify-and-arrest/287g"]
+    started = time.perf_counter()
+    run_once(keep)
+    seconds, peak = run_once(command)
+    results[f"archive and import one new edition ({name})"] = {"seconds": time.perf_counter() - started, "peak_mb": peak}
+    return results
+
+
 def startup(repeat: int) -> dict[str, Measured]:
     run_once([*ETL, "--help"])
     return {
@@ -190,6 +219,7 @@ def measure_all(quick: bool, repeat: int, frictionless: bool) -> dict:
             "context": {"machine": machine(), "commit": commit + (" with uncommitted changes to etl/" if dirty else "")},
             "startup": startup(15),
             "real": real_data(Path(folder), repeat * 3 + 1),
+            "imports": imports(Path(folder)),
         }
         results["scales"] = {n: scale(n, Path(folder), repeat if n < 100_000 else max(1, repeat - 1), frictionless) for n in sizes}
     return results
@@ -244,6 +274,9 @@ def report(results: dict) -> str:
     for name, measured in rows.items():
         ratio = f"{measured['ratio']:.2f}x of {measured['floor']:.3f} s" if "ratio" in measured else ""
         lines.append(f"| {name} | {measured['seconds']:.3f} s | {ratio} | {measured['peak_mb']} MB |")
+    if "imports" in results:
+        lines += ["", "## Importing ICE's 287(g) editions", "", "| measurement | time | peak memory |", "|---|---|---|",
+                  *[f"| {name} | {m['seconds']:.1f} s | {m['peak_mb']} MB |" for name, m in results["imports"].items()]]
     lines += ["", "## Synthetic projects", ""]
     for actions, measured in results["scales"].items():
         raw = measured["raw"]

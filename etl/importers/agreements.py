@@ -53,37 +53,30 @@ class Listing:
         return self.signed if re.fullmatch(r"\d{4}-\d\d-\d\d", self.signed) else ""
 
 
-@dataclass
 class _Group:
-    members: list[Listing]
+    """Listings taken to be one agreement so far; what the rules compare is kept up to date as groups
+    absorb others (the rules compare every pair of groups of a state)."""
 
-    @property
-    def first(self) -> str:
-        return min(m.first for m in self.members)
+    def __init__(self, members: list[Listing]):
+        self.members: list[Listing] = []
+        self.first, self.last = "\uffff", ""
+        self.editions: frozenset[str] = frozenset()
+        self.signed_days: set[str] = set()
+        self.add(members)
 
-    @property
-    def last(self) -> str:
-        return max(m.last for m in self.members)
+    def add(self, members: list[Listing]) -> None:
+        self.members += members
+        self.first = min(self.first, *(m.first for m in members))
+        self.last = max(self.last, *(m.last for m in members))
+        self.editions = self.editions.union(*(m.editions for m in members))
+        self.signed_days |= {m.signed_day for m in members if m.signed_day}
+        self.newest = max(self.members, key=lambda m: (m.last, m.listing_id))
+        self.oldest = min(self.members, key=lambda m: (m.first, m.listing_id))
+        self.after_last = min((m.after_last for m in self.members if m.last == self.last and m.after_last), default=None)
 
-    @property
-    def after_last(self) -> str | None:
-        return min((m.after_last for m in self.members if m.last == self.last and m.after_last), default=None)
-
-    @property
-    def editions(self) -> frozenset[str]:
-        return frozenset().union(*(m.editions for m in self.members))
-
-    @property
-    def newest(self) -> Listing:
-        return max(self.members, key=lambda m: (m.last, m.listing_id))
-
-    @property
-    def oldest(self) -> Listing:
-        return min(self.members, key=lambda m: (m.first, m.listing_id))
-
-    @property
-    def signed_days(self) -> set[str]:
-        return {m.signed_day for m in self.members if m.signed_day}
+    def remove(self, member: Listing) -> None:
+        rest = [m for m in self.members if m is not member]
+        self.__init__(rest)  # type: ignore[misc]
 
 
 def group(listings: list[Listing], decisions: dict) -> dict[str, tuple[str, str | None]]:
@@ -150,7 +143,7 @@ def _successions(groups: list[_Group], reasons: dict[str, str]) -> list[_Group]:
                 alive.append(later)
                 continue
             reasons[later.oldest.listing_id] = why
-            earlier.members += later.members
+            earlier.add(later.members)
         result += alive
     return result
 
@@ -204,8 +197,8 @@ def _joined(groups: list[_Group], joins: dict[str, tuple[str, str]], reasons: di
             reasons[listing] = f"{reasons.get(listing) or 'the same agreement'} (confirmed by a curator: {note})"
             continue
         moved = next(m for m in home.members if m.listing_id == listing)
-        home.members.remove(moved)
-        target.members.append(moved)
+        home.remove(moved)
+        target.add([moved])
         reasons[listing] = f"joined to {other}'s agreement by a curator ({note})"
         if not home.members:
             groups.remove(home)

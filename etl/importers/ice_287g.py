@@ -77,7 +77,7 @@ def _cached(project, files: list[tuple[Path, str]]) -> list[Workbook]:
     from ..files import write_atomically
 
     folder = project.cache / "workbooks"
-    code = hashlib.sha256(b"".join(p.read_bytes() for p in sorted(Path(__file__).parent.glob("*.py")))).hexdigest()[:16]
+    code = hashlib.sha256((Path(__file__).parent / "sheets.py").read_bytes()).hexdigest()[:16]  # what reads a workbook
     found: dict[str, Workbook | None] = {}
     for _, sha in files:
         with contextlib.suppress(OSError, pickle.UnpicklingError, EOFError, AttributeError):  # no usable copy: read it again
@@ -165,14 +165,17 @@ class _Plan:
     # -- editions ---------------------------------------------------------------------------------
 
     def add_editions(self, editions: list[Edition], registry: Registry) -> None:
+        ids: dict[tuple, str] = {}  # a row as ICE wrote it -> its listing id: most rows recur in every edition
         for edition in editions:
-            self.report.editions.append(edition.source_id)
-            self.seen.add(edition.source_id)
+            source_id = edition.source_id
+            self.report.editions.append(source_id)
+            self.seen.add(source_id)
             self._add_source(edition)
             for row in edition.rows:
-                lid = listing_id(edition.kind, row)
+                said = (edition.kind, row.state, row.agency, row.agency_type, row.county, row.model, row.signed_text)
+                lid = ids.get(said) or ids.setdefault(said, listing_id(edition.kind, row))
                 self.rows.setdefault(lid, (edition.kind, row))
-                self.present.setdefault(lid, set()).add(edition.source_id)
+                self.present.setdefault(lid, set()).add(source_id)
         for lid, (kind, row) in sorted(self.rows.items()):
             self._place(lid, kind, row, registry)
 
