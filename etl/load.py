@@ -216,7 +216,7 @@ def decode(blob: bytes) -> str:
 def parse_text(text: str) -> Mapping:
     """Parse one YAML document of plain mappings, sequences and text into Mapping/Sequence/str/None."""
     try:
-        if "&" in text or "*" in text or "!" in text:  # no anchor, alias or tag can be written without these
+        if ("&" in text or "*" in text or "!" in text) and _MARKUP.search(text):  # no anchor, alias or tag without these
             _refuse_markup(text)
         return _from_nodes(text)
     except RecursionError:
@@ -227,6 +227,11 @@ def parse_text(text: str) -> Mapping:
         raise _Invalid(line, f"is not valid YAML: {error.problem or error.context}") from None
     except yaml.YAMLError as error:  # pragma: no cover - libyaml reports marks for all we have seen
         raise _Invalid(0, f"is not valid YAML: {error}") from None
+
+
+# where an anchor, alias or tag can begin: at the start of a node, after a line's start or indentation,
+# a space (after `key:` or `-`) or a flow indicator; `A&M` or `5*` inside a plain scalar cannot
+_MARKUP = re.compile(r"(?:^|[\s\[\]{},])[&*!]", re.MULTILINE)
 
 
 def _refuse_markup(text: str) -> None:
