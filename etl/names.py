@@ -9,7 +9,7 @@ import re
 from .scaffold import ID_ALPHABET
 
 WORDS = {"dept": "department", "dept.": "department", "co": "county", "cnty": "county", "ofc": "office", "pd": "police department",
-         "twp": "township", "saint": "st", "sheriff": "sheriffs", "sherrifs": "sheriffs", "sherriffs": "sheriffs"}
+         "twp": "township", "saint": "st", "parish": "county", "sheriff": "sheriffs", "sherrifs": "sheriffs", "sherriffs": "sheriffs"}
 
 
 def stable_id(prefix: str, key: str) -> str:
@@ -23,6 +23,8 @@ def stable_id(prefix: str, key: str) -> str:
 
 
 def normalized(agency: str) -> str:
+    """An agency's name for comparing: case, punctuation and abbreviations aside, and a Louisiana
+    `Parish` read as `County` (ICE writes both)."""
     text = agency.casefold().replace("&", " and ")
     text = re.sub(r"[’'`]", "", text)
     words = [WORDS.get(word, word) for word in re.sub(r"[^a-z0-9]+", " ", text).split()]

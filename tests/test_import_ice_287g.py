@@ -337,3 +337,22 @@ def test_a_problem_in_a_derived_row_points_at_the_listing_it_comes_from(importin
     places = {(p.file, p.field) for p in caught.value.problems}
     assert ("raw/ice-287g/al.yaml", "listings[0] (its agreements_287g row).status") in places
     assert all(p.file.startswith("raw/ice-287g/") and p.line > 0 for p in caught.value.problems)
+
+
+def test_spellings_used_in_turns_are_one_agreement_but_names_listed_together_are_two(importing, tmp_path):
+    root, registry = importing
+    signed = dt.datetime(2025, 4, 10)
+
+    def rows(spelling: str) -> list[list]:
+        return [["ALABAMA", spelling, "County", "Cherokee County", "Task Force Model", signed, "link", None],
+                ["ALABAMA", "Hale County Sheriff's Office", "County", "Hale County", "Task Force Model", signed, "link", None],
+                ["ALABAMA", "Hall County Sheriff's Office", "County", "Hall County", "Task Force Model", signed, "link", None]]
+
+    spellings = ["Cherokee County Sheriff's Ofice", "Cherokee County Sheriff's Office", "Cherokee County Sheriff's Ofice"]
+    sheets = [workbook(tmp_path / f"participatingAgencies0{month}022026am.xlsx", HEADER, rows(spelling), dt.datetime(2026, month, 2, 14))
+              for month, spelling in zip((1, 2, 3), spellings, strict=True)]
+    assert do_import(root, registry, *sheets).exit_code == 0
+    agreements = tables_of(root)["agreements_287g"]
+    assert sorted(a["agency"][:4] for a in agreements) == ["Cher", "Hale", "Hall"]
+    cherokee = next(a for a in agreements if a["agency"].startswith("Cher"))
+    assert (cherokee["names"], cherokee["editions"], cherokee["gaps"]) == (2, 3, 0)

@@ -8,10 +8,12 @@ A listing is a row as ICE wrote it. Two listings are the same agreement when:
 2. re-spelled: the same state and model, one stops being listed before the other is first listed
    (never both in one edition), their SIGNED days do not differ, and one name is the other cut short
    (`Berrian County Sheriff's Offic`), or the other with words before it (`Department of Corrections`,
-   `Alaska Department of Corrections`), or they differ by a few letters (`Lake Clark Shores`/`Lake
+   `Alaska Department of Corrections`), or they differ by a few letters; also two such names that ICE
+   used in turns (never both in one edition) with one SIGNED day (`Green Forks`/`Greens Fork`) (`Lake Clark Shores`/`Lake
    Clarke Shores`, 90% alike).
 3. renamed: the same state, model, COUNTY (or none) and SIGNED day, and the new name is first listed
    in the first edition without the old one, the only such pair in that change of edition.
+   Two alike names listed together in one edition are two agreements (`Hale`/`Hall County`).
 4. model corrected: the same agency (as in 1) and SIGNED day under another model, the new model first
    listed in the first edition without the old one. A change of model with another SIGNED day is a
    new agreement (ICE signs a memorandum of agreement per model).
@@ -150,12 +152,18 @@ def _successions(groups: list[_Group], reasons: dict[str, str]) -> list[_Group]:
 
 def _predecessor(alive: list[_Group], later: _Group, everyone: list[_Group]) -> tuple[_Group | None, str]:
     new = later.oldest
-    before = [g for g in alive if g.last < later.first and not (g.editions & later.editions)]
+    apart = [g for g in alive if not (g.editions & later.editions)]  # never listed in the same edition
+    before = [g for g in apart if g.last < later.first]
     for earlier in sorted(before, key=lambda g: g.last, reverse=True):
         old = earlier.newest
         days = earlier.signed_days | later.signed_days
         if old.model == new.model and len(days) <= 1 and _alike(normalized(old.agency), normalized(new.agency)):
             return earlier, f"re-spelled: {old.agency!r} ({old.listing_id}) is no longer listed before {new.agency!r} is"
+    day = new.signed_day
+    for other in apart:  # two spellings that ICE used in turns, never together, with one SIGNED day
+        old = other.newest
+        if day and old.model == new.model and other.signed_days == later.signed_days == {day} and _alike(normalized(old.agency), normalized(new.agency)):
+            return other, f"re-spelled: ICE listed {old.agency!r} ({old.listing_id}) and {new.agency!r} in turns, never in one edition, both SIGNED {day}"
     adjacent = [g for g in before if g.after_last == later.first]
     day = new.signed_day
     renamed = [g for g in adjacent if g.newest.model == new.model and day and g.signed_days == {day}
