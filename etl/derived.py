@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from . import arrow_ops as ops
 from . import dates
 from .frames import FILE, WHERE, Frame, derived_frame
+from .names import NO_COUNTY
 from .schema import TableSchema
 from .tables import Where
 
@@ -112,10 +113,15 @@ def _where(row: dict, table: TableSchema, key: str) -> Where:
 def agreements_287g(frames: dict[str, Frame], table: TableSchema) -> Frame:
     record = _record(frames)
     ends = _curated_ends(frames["actions"])
+    jurisdictions = frames["jurisdictions"]
+    counties = {row["jurisdiction_id"]: (row["kind"], row["county_fips"]) for row in
+                _rows(jurisdictions, ops.is_valid(jurisdictions.arrow.column("jurisdiction_id")), ["jurisdiction_id", "kind", "county_fips"])}
     rows, places = [], []
     for agreement_id, listings in sorted(record.by_agreement.items()):
         newest = max(listings, key=lambda m: m["last_key"])
-        rows.append(_agreement(agreement_id, listings, newest, record, ends))
+        row = _agreement(agreement_id, listings, newest, record, ends)
+        row["county_fips"], row["county_from"] = _county_of(row, listings, counties)
+        rows.append(row)
         places.append(_where(newest, table, "agreement_id"))
     return derived_frame(table, rows, places)
 
@@ -146,6 +152,23 @@ def _agreement(agreement_id: str, listings: list[dict], newest: dict, record: _R
     if end:
         row.update(status="ended", ended=end["date_end"] if end["stage"] == "in_effect" else None, ended_action_id=end["action_id"])
     return row
+
+
+def _county_of(row: dict, listings: list[dict], counties: dict) -> tuple[str | None, str | None]:
+    """The agreement's county: its jurisdiction's, else the one ICE's COUNTY column names (latest first)."""
+    from . import reference
+
+    kind, fips = counties.get(row["jurisdiction_id"], (None, None))
+    if fips:
+        return fips, "jurisdiction"
+    if kind == "state":
+        return None, None
+    for listing in sorted(listings, key=lambda m: m["last_key"], reverse=True):
+        named = listing["county"] if listing["county"] and listing["county"].upper() not in NO_COUNTY else None
+        found = reference.county_fips(named, listing["state"]) if named else None
+        if found:
+            return found, "ice_county_column"
+    return None, None
 
 
 def _curated_ends(actions: Frame) -> dict[tuple, list[dict]]:
@@ -218,6 +241,7 @@ class Derivation:
 ICE_LISTS: dict[str, tuple[str, ...] | None] = {"sources": None, "listings_287g": None, "listing_runs_287g": None}
 DERIVATIONS = {  # each table marked derived in schemas/, and how
     "agreements_287g": Derivation(agreements_287g, {
-        **ICE_LISTS, "actions": ("action_id", "jurisdiction_id", "action", "stage", "arrangement", "actor_name", "date_end")}),
+        **ICE_LISTS, "actions": ("action_id", "jurisdiction_id", "action", "stage", "arrangement", "actor_name", "date_end"),
+        "jurisdictions": ("jurisdiction_id", "kind", "county_fips")}),
     "editions_287g": Derivation(editions_287g, ICE_LISTS),
 }

@@ -8,6 +8,7 @@ import re
 
 from .scaffold import ID_ALPHABET
 
+NO_COUNTY = {"", "#N/A", "N/A", "#NA", "NA"}  # what ICE writes in COUNTY for no county
 WORDS = {"dept": "department", "dept.": "department", "co": "county", "cnty": "county", "ofc": "office", "pd": "police department",
          "twp": "township", "saint": "st", "parish": "county", "sheriff": "sheriffs", "sherrifs": "sheriffs", "sherriffs": "sheriffs"}
 

@@ -103,6 +103,9 @@ def test_an_edition_becomes_valid_raw_records(importing, tmp_path):
     assert len(tables["agreements_287g"]) == 6  # every row is one agreement, matched to a jurisdiction or not
     assert agreements["Key West Police Department"]["status"] == "listed"
     assert agreements["Key West Police Department"]["signed"] == dt.date(2025, 3, 5)
+    assert (agreements["Key West Police Department"]["county_fips"], agreements["Cherokee County Sheriff's Office"]["county_fips"],
+            agreements["Cherokee County Sheriff's Office"]["county_from"]) == (None, "01019", "jurisdiction")  # ICE's COUNTY is #N/A
+    assert agreements["Florida Department of Corrections"]["county_fips"] is None
     mecklenburg = [a for a in tables["agreements_287g"] if a["state"] == "NC"][0]
     assert mecklenburg["signed"] is None and mecklenburg["signed_values"] == 1  # '7/72025' is kept as written, never read as a day
     assert run(root, "build").exit_code == 0

@@ -28,8 +28,7 @@ import re
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
-from ..names import normalized, stable_id
-from .sheets import NO_COUNTY
+from ..names import NO_COUNTY, normalized, stable_id
 
 DECISIONS_FILE = "imports/ice-287g-agreements.yaml"
 ALIKE = 0.9

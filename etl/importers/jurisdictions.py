@@ -11,8 +11,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .. import reference
+from ..names import NO_COUNTY
 from ..scaffold import slugify
-from .sheets import NO_COUNTY, ImportError_, Row
+from .sheets import ImportError_, Row
 
 MAPPING_FILE = "imports/ice-287g-agencies.yaml"
 

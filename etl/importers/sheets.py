@@ -26,7 +26,6 @@ MODEL_SPELLINGS = {
 }
 REQUIRED = ["STATE", "LAW ENFORCEMENT AGENCY", "TYPE", "SUPPORT TYPE"]  # early 2025 editions have no COUNTY
 FILE_NAME = re.compile(r"(participating|pending)Agencies(\d{2})(\d{2})(\d{4})", re.IGNORECASE)
-NO_COUNTY = {"", "#N/A", "N/A", "#NA", "NA"}
 EXCEL_EPOCH = dt.date(1899, 12, 30)
 MAX_WORKBOOK_BYTES = 200 * 1024 * 1024  # ICE's largest edition expands to a few MB; a zip bomb to far more
 SAVED = re.compile(r"<dcterms:modified[^>]*>(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.\d+)?Z?</dcterms:modified>")
