@@ -32,6 +32,10 @@ def stats(tables: dict[str, Table]) -> dict:
         "share_multi_source": _share(sum(sources_per_action[a["action_id"]] > 1 for a in actions), total),
         "share_date_disputed": _share(sum(a["date_disputed"] for a in actions), total),
         "by": {name: dict(sorted(counter.items(), key=lambda item: (-item[1], item[0]))) for name, counter in by.items()},
+        "ice_287g": {
+            "editions": len(tables["editions_287g"].rows), "listings": len(tables["listings_287g"].rows),
+            "agreements": dict(sorted(Counter(a["status"] for a in tables["agreements_287g"].rows).items())),
+        },
     }
 
 
@@ -42,11 +46,14 @@ def _share(part: int, whole: int) -> float:
 def stats_text(summary: dict) -> str:
     lines = [
         f"{summary['jurisdictions']} jurisdictions ({summary['jurisdictions_with_actions']} with actions), "
-        f"{summary['actions']} actions, {summary['sources']} sources, {summary['citations']} citations",
+        f"{summary['actions']} curated actions, {summary['sources']} sources, {summary['citations']} citations",
         f"actions dated to the day: {summary['share_day_precise']:.1%}",
         f"actions with more than one source: {summary['share_multi_source']:.1%}",
         f"actions whose date a source disputes: {summary['share_date_disputed']:.1%}",
     ]
+    ice = summary["ice_287g"]
+    lines.append(f"ICE's 287(g) lists: {ice['editions']} editions, {ice['listings']} listings, agreements "
+                 + ", ".join(f"{status} {count}" for status, count in ice["agreements"].items()))
     for name, counts in summary["by"].items():
         ordered = sorted(counts.items()) if name == "year" else counts.items()
         lines.append(f"\nactions by {BREAKDOWNS[name]}:")
@@ -68,8 +75,21 @@ def timeline(tables: dict[str, Table], jurisdiction_id: str) -> str | None:
     for action in actions:
         lines += ["", *_action_lines(action, tables, sources)]
     if not actions:
-        lines.append("(no actions recorded)")
+        lines.append("(no curated actions recorded)")
+    agreements = sorted((a for a in tables["agreements_287g"].rows if a["jurisdiction_id"] == jurisdiction_id),
+                        key=lambda a: (a["first_listed"], a["agreement_id"]))
+    if agreements:
+        lines += ["", "In ICE's 287(g) lists (agreements_287g):"]
+        lines += [_agreement_line(agreement) for agreement in agreements]
     return "\n".join(lines)
+
+
+def _agreement_line(a: dict) -> str:
+    signed = f"SIGNED {a['signed']}" + (" (ICE gave other dates too)" if a["signed_disputed"] else "") if a["signed"] else "no SIGNED day"
+    status = {"listed": "listed in the latest edition", "ended": f"ended {a['ended'] or '(date not known)'} ({a['ended_action_id']})",
+              "no_longer_listed": f"no longer listed from {a['not_listed_from']}"}[a["status"]]
+    return (f"  {a['agency']}, {a['model']}, {signed}: listed {a['first_listed']} to {a['last_listed']} "
+            f"in {a['editions']} editions; {status}  [{a['agreement_id']}]")
 
 
 def _heading(j: dict) -> str:

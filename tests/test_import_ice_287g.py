@@ -359,3 +359,14 @@ def test_spellings_used_in_turns_are_one_agreement_but_names_listed_together_are
     assert sorted(a["agency"][:4] for a in agreements) == ["Cher", "Hale", "Hall"]
     cherokee = next(a for a in agreements if a["agency"].startswith("Cher"))
     assert (cherokee["names"], cherokee["editions"], cherokee["gaps"]) == (2, 3, 0)
+
+
+def test_show_and_stats_tell_what_ices_lists_say(importing, tmp_path):
+    root, registry = importing
+    assert do_import(root, registry, *history(tmp_path)[:2]).exit_code == 0
+    shown = run(root, "show", "va-mecklenburg-county").stdout
+    assert "In ICE's 287(g) lists (agreements_287g):" in shown
+    assert "Mecklenburg County Sheriff's Office, 287g_jail_enforcement, SIGNED 2025-05-01: listed 2026-01-02 to 2026-01-02" in shown
+    assert "no longer listed from 2026-02-02" in shown
+    stats = run(root, "stats").stdout
+    assert "ICE's 287(g) lists: 2 editions, 8 listings, agreements listed 5, no_longer_listed 1" in stats
