@@ -34,7 +34,7 @@ def test_stats_counts_a_second_source(project):
 def test_stats_text(project):
     result = run(project, "stats")
     assert result.exit_code == 0
-    assert result.stdout.startswith("1 jurisdictions (1 with actions), 2 actions, 1 sources, 2 citations\nactions dated to the day: 50.0%\n")
+    assert result.stdout.startswith("1 jurisdictions (1 with actions), 2 curated actions, 1 sources, 2 citations\nactions dated to the day: 50.0%\n")
     assert "actions by arrangement:\n  igsa_detention" in result.stdout
 
 
