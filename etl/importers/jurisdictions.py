@@ -65,7 +65,9 @@ def _place_key(name: str) -> str:
 
 def municipality_of(agency: str) -> str:
     """'Key West Police Department' -> 'key west'; 'City of Apopka Police' -> 'apopka'."""
-    name = AGENCY_WORDS.sub("", re.sub(r"^Ft\.? ", "Fort ", agency)).strip(" ,-")
+    agency = re.sub(r"\bTWP\b\.?", "Township", re.sub(r"^Ft\.? ", "Fort ", agency), flags=re.IGNORECASE)
+    agency = re.sub(r",? PA (?=State Constable)", " ", agency)  # `Troy Township PA State Constable`
+    name = AGENCY_WORDS.sub("", agency).strip(" ,-")
     name = re.sub(r"^(city|town|village|borough|office of constable) of\s+|^office of constable\s+", "", name, flags=re.IGNORECASE)
     return re.sub(r"[^a-z0-9]+", " ", name.lower()).strip().replace("saint ", "st ")
 
