@@ -215,20 +215,12 @@ def _joined(groups: list[_Group], joins: dict[str, tuple[str, str]], reasons: di
 def decisions_of(project) -> dict:
     """A curator's decisions in imports/ice-287g-agreements.yaml: {"join": {listing: (other, note)},
     "separate": {listing: note}}."""
-    from ..load import Sequence, read_raw_file
     from ..problems import Problem, ProblemError
+    from .curated import curated_list
 
-    path = project.root / DECISIONS_FILE
-    if not path.exists():
-        return {}
-    raw, problems = read_raw_file(path, DECISIONS_FILE)
-    if raw is None:
-        raise ProblemError(problems)
-    entries = raw.data.get("decisions")
-    if not isinstance(entries, Sequence):
-        raise ProblemError([Problem(DECISIONS_FILE, raw.data.line, "decisions", "must be a list of decisions (- listing_id: ...)")])
+    entries = curated_list(project, DECISIONS_FILE, "decisions", "decisions (- listing_id: ...)")
     found: dict = {"join": {}, "separate": {}}
-    for index, entry in enumerate(entries):
+    for index, entry in enumerate(entries or []):
         keys = set(entry) if isinstance(entry, dict) else set()
         complete = isinstance(entry, dict) and entry.get("listing_id") and entry.get("note") and (
             (entry.get("join") and "separate" not in keys) or (entry.get("separate") == "yes" and "join" not in keys))

@@ -232,20 +232,12 @@ def _municipality(row: Row, registry: Registry, how: str | None = None, only: Pl
 
 def mapping_of(project) -> dict[tuple[str, str], dict]:
     """Curators' assignments of agencies the importer cannot match: {(USPS, agency): jurisdiction_id}."""
-    from ..load import Sequence, read_raw_file
     from ..problems import Problem, ProblemError
+    from .curated import curated_list
 
-    path = project.root / MAPPING_FILE
-    if not path.exists():
-        return {}
-    raw, problems = read_raw_file(path, MAPPING_FILE)
-    if raw is None:
-        raise ProblemError(problems)
-    entries = raw.data.get("agencies")
-    if not isinstance(entries, Sequence):
-        raise ProblemError([Problem(MAPPING_FILE, raw.data.line, "agencies", "must be a list of agencies (- state: ...)")])
+    entries = curated_list(project, MAPPING_FILE, "agencies", "agencies (- state: ...)")
     result = {}
-    for index, entry in enumerate(entries):
+    for index, entry in enumerate(entries or []):
         complete = isinstance(entry, dict) and all(entry.get(k) for k in ("state", "agency", "note")) and (entry.get("ocd_id") or entry.get("name"))
         if not complete:
             raise ProblemError([Problem(MAPPING_FILE, entries.lines[index], f"agencies[{index}]",
