@@ -291,9 +291,14 @@ def derived_key(code_key: str, name: str, frames: dict, reads: dict[str, tuple[s
     """A digest of everything a derivation reads: the code, and the columns of its input tables."""
     import pyarrow as pa
 
+    from . import arrow_ops as ops
+    from .frames import FILE, POSITION
+
     digest = hashlib.sha256(f"{code_key}\0{name}".encode())
     for table, columns in sorted(reads.items()):
-        arrow = frames[table].arrow if columns is None else frames[table].arrow.select(list(columns))
+        arrow = frames[table].arrow
+        arrow = ops.take(arrow, ops.sort_indices(arrow, [FILE, POSITION]))  # shards keep rows in no fixed order
+        arrow = arrow if columns is None else arrow.select(list(columns))
         sink = pa.BufferOutputStream()
         with pa.ipc.new_stream(sink, arrow.schema) as writer:
             writer.write_table(arrow)

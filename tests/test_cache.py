@@ -78,10 +78,15 @@ def test_a_derived_table_is_made_again_exactly_when_what_it_reads_changed(projec
     real = etl.derived.DERIVATIONS["agreements_287g"]
     monkeypatch.setitem(etl.derived.DERIVATIONS, "agreements_287g",
                         etl.derived.Derivation(lambda frames, table: made.append(1) or real.make(frames, table), real.reads))
+    write(project / "raw/jurisdictions/ca/yuba-county.yaml", "jurisdiction_id: ca-yuba-county\nname: Yuba County\nkind: county\n"
+          "state: CA\nstate_fips: '06'\ncounty_fips: '06115'\nocd_id: ocd-division/country:us/state:ca/county:yuba\n")
     load_dataset(Project(project))
     load_dataset(Project(project))
     assert len(made) == 1  # the second run took it from the cache
     path = project / "raw/jurisdictions/ca/contra-costa-county.yaml"
+    path.write_text(path.read_text() + "# a comment: the file's rows are read again, and come after the other file's\n")
+    load_dataset(Project(project))
+    assert len(made) == 1  # the same rows in another order are the same input
     path.write_text(path.read_text().replace("The jail stopped holding people for ICE.", "The jail stopped holding ICE detainees."))
     load_dataset(Project(project))
     assert len(made) == 1  # a summary is not among what the derivation reads
