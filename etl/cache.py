@@ -287,8 +287,10 @@ def remember_snapshot(project: Project, snapshot: Snapshot) -> None:
 DERIVED = "derived"  # a folder of its own: remember_snapshot deletes the Arrow files it does not name
 
 
-def derived_key(code_key: str, name: str, frames: dict, reads: dict[str, tuple[str, ...] | None]) -> str:
-    """A digest of everything a derivation reads: the code, and the columns of its input tables."""
+def derived_key(code_key: str, name: str, frames: dict, reads: dict[str, tuple[str, ...] | None],
+                only: dict[str, tuple[str, tuple[str, ...]]] | None = None) -> str:
+    """A digest of everything a derivation reads: the code, and the columns (and, where `only` says,
+    the rows) of its input tables."""
     import pyarrow as pa
 
     from . import arrow_ops as ops
@@ -297,6 +299,9 @@ def derived_key(code_key: str, name: str, frames: dict, reads: dict[str, tuple[s
     digest = hashlib.sha256(f"{code_key}\0{name}".encode())
     for table, columns in sorted(reads.items()):
         arrow = frames[table].arrow
+        if only and table in only:
+            column, values = only[table]
+            arrow = ops.filter_rows(arrow, ops.without_nulls(ops.is_in(arrow.column(column), pa.array(list(values), type=pa.string()))))
         arrow = ops.take(arrow, ops.sort_indices(arrow, [FILE, POSITION]))  # shards keep rows in no fixed order
         arrow = arrow if columns is None else arrow.select(list(columns))
         sink = pa.BufferOutputStream()

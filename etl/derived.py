@@ -236,12 +236,13 @@ class Derivation:
 
     make: Callable[[dict[str, Frame], TableSchema], Frame]
     reads: dict[str, tuple[str, ...] | None]
+    only: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)  # table -> (column, values): the rows it reads
 
 
 ICE_LISTS: dict[str, tuple[str, ...] | None] = {"sources": None, "listings_287g": None, "listing_runs_287g": None}
 DERIVATIONS = {  # each table marked derived in schemas/, and how
     "agreements_287g": Derivation(agreements_287g, {
         **ICE_LISTS, "actions": ("action_id", "jurisdiction_id", "action", "stage", "arrangement", "actor_name", "date_end"),
-        "jurisdictions": ("jurisdiction_id", "kind", "county_fips")}),
+        "jurisdictions": ("jurisdiction_id", "kind", "county_fips")}, only={"actions": ("action", ENDING)}),
     "editions_287g": Derivation(editions_287g, ICE_LISTS),
 }

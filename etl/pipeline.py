@@ -107,7 +107,7 @@ def derived_table(frames: dict, table: TableSchema, typed: bool, project: Projec
     if not typed:
         return derived_frame(table, []), []
     derivation = DERIVATIONS[table.name]
-    key = derived_key(code_key, table.name, frames, derivation.reads) if project else ""
+    key = derived_key(code_key, table.name, frames, derivation.reads, derivation.only) if project else ""
     kept = recall_derived(project, table, key) if project else None
     if kept is not None:
         return kept, []
