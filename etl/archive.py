@@ -13,6 +13,7 @@ import csv
 import hashlib
 import io
 import json
+import re
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -24,7 +25,8 @@ from .project import ARCHIVE, SCHEMAS, Project
 MANIFEST = f"{ARCHIVE}/MANIFEST.csv"
 MANIFEST_SCHEMA = f"{SCHEMAS}/archive/manifest.schema.json"
 FAMILIES = ("ice-287g", "ocd")  # ICE's 287(g) lists; the Open Civic Data registry of US divisions (CC0)
-MAX_FILE_BYTES = 50 * 1024 * 1024  # an official list is a few hundred kB
+MAX_FILE_BYTES = 50 * 1024 * 1024
+FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")  # as schemas/archive/manifest.schema.json allows: never a path  # an official list is a few hundred kB
 
 
 class ArchiveError(CommandError):
@@ -53,6 +55,13 @@ class Archived:
 def manifest_fields(root: Path) -> tuple[str, ...]:
     schema = json.loads((root / MANIFEST_SCHEMA).read_text("utf-8"))
     return tuple(spec["name"] for spec in schema["fields"])
+
+
+@cache
+def _file_pattern(root: Path) -> str:
+    """The form of an archived file's name, from the manifest's schema: a name, never a path."""
+    schema = json.loads((root / MANIFEST_SCHEMA).read_text("utf-8"))
+    return next(spec["constraints"]["pattern"] for spec in schema["fields"] if spec["name"] == "file")
 
 
 def read_manifest(project: Project) -> list[dict[str, str]]:
@@ -105,6 +114,10 @@ def archive(project: Project, family: str, files: list[Obtained]) -> Archived:
         copies: dict[str, bytes] = {}
         present = [item for item in files if item.path.exists() or item.path.is_symlink()]
         absent = [item for item in files if item not in present]  # a name whose bytes a manifest says were obtained under another
+        file_name = re.compile(_file_pattern(project.root))
+        for item in files:
+            if not file_name.fullmatch(item.name):
+                raise ArchiveError(f"{item.name!r} is not a file name this archive keeps (letters, digits, '.', '_' and '-', no folders)")
         for item in present + absent:
             blob = _read(item) if item in present or item.sha256 not in kept else None
             sha = hashlib.sha256(blob).hexdigest() if blob is not None else str(item.sha256)

@@ -4,6 +4,7 @@ the evidence says of it) and `editions_287g` (one row per edition, with its coun
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from collections.abc import Callable
@@ -190,7 +191,7 @@ def _end_of(listings: list[dict], ends: dict) -> dict | None:
         return None
     names = {normalized(m["agency"]) for m in listings}
     candidates = [action for action in candidates if normalized(action["actor_name"] or "") in names]
-    return max(candidates, key=lambda a: (a["stage"] == "in_effect", a["date_end"], a["action_id"]), default=None)
+    return max(candidates, key=lambda a: (a["stage"] == "in_effect", a["date_end"] or dt.date.min, a["action_id"]), default=None)
 
 
 def _strings(values):

@@ -370,3 +370,61 @@ def test_show_and_stats_tell_what_ices_lists_say(importing, tmp_path):
     assert "no longer listed from 2026-02-02" in shown
     stats = run(root, "stats").stdout
     assert "ICE's 287(g) lists: 2 editions, 8 listings, agreements listed 5, no_longer_listed 1" in stats
+
+
+def test_a_curator_can_join_a_listing_that_stands_alone(importing, tmp_path):
+    root, registry = importing
+    assert do_import(root, registry, workbook(tmp_path / EDITION, HEADER, rows_v1())).exit_code == 0
+    listings = by(tables_of(root)["listings_287g"], "agency")
+    alone, other = listings["Nowhere Police Department"], listings["Key West Police Department"]
+    write(root / "imports/ice-287g-agreements.yaml", f"""\
+        decisions:
+          - listing_id: {alone['listing_id']}
+            join: {other['listing_id']}
+            note: a test joins them
+        """)
+    result = do_import(root, registry)
+    assert result.exit_code == 0, result.output
+    assert by(tables_of(root)["listings_287g"], "agency")["Nowhere Police Department"]["agreement_id"] == other["agreement_id"]
+
+
+def without_properties(path: Path) -> Path:
+    """A workbook without docProps/core.xml: no save time."""
+    with zipfile.ZipFile(path) as old:
+        members = {item.filename: old.read(item.filename) for item in old.infolist() if item.filename != "docProps/core.xml"}
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as new:
+        for name, data in members.items():
+            new.writestr(name, data)
+    return path
+
+
+def test_an_edition_without_a_save_time_is_ordered_by_its_date_everywhere(importing, tmp_path):
+    root, registry = importing
+    sheets = history(tmp_path)
+    middle = without_properties(workbook(tmp_path / "participatingAgencies02152026.xlsx", HEADER, rows_v1()))
+    assert do_import(root, registry, sheets[0], middle, sheets[2]).exit_code == 0
+    tables = tables_of(root)
+    editions = tables["editions_287g"]
+    assert [e["published"].isoformat() for e in editions] == ["2026-01-02", "2026-02-15", "2026-03-02"]
+    assert all(e["agreements"] >= 0 for e in editions)
+    key_west = next(a for a in tables["agreements_287g"] if a["agency"] == "Key West Police Department")
+    assert (key_west["editions"], key_west["first_listed"]) == (3, dt.date(2026, 1, 2))
+
+
+def test_an_edition_with_no_believable_date_is_refused_clearly(importing, tmp_path):
+    root, registry = importing
+    undated = without_properties(workbook(tmp_path / "participatingAgencies.xlsx", HEADER, rows_v1()))
+    result = do_import(root, registry, undated)
+    assert result.exit_code == 1 and "Traceback" not in result.output and "internal error" not in result.output, result.output
+    assert "neither its name nor the workbook's properties give a believable date" in result.output
+
+
+def test_an_archived_name_is_never_a_path(importing, tmp_path):
+    from test_archive import origin
+
+    root, _ = importing
+    manifest = origin(tmp_path / "in", {"a.xlsx": b"one"})
+    manifest.write_text(manifest.read_text().replace("a.xlsx,", "../../raw/a.xlsx,"))
+    result = run(root, "archive", "ice-287g", str(tmp_path / "in"), "--manifest", str(manifest))
+    assert result.exit_code == 1 and "is not a file name this archive keeps" in result.output
+    assert not (root / "archive").exists() and not (root / "raw/a.xlsx").exists()

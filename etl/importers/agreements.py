@@ -67,8 +67,10 @@ class _Group:
 
     def add(self, members: list[Listing]) -> None:
         self.members += members
-        self.first = min(self.first, *(m.first for m in members))
-        self.last = max(self.last, *(m.last for m in members))
+        if not self.members:  # a group left empty when a curator moved its only listing away
+            return
+        self.first = min(self.first, *(m.first for m in members)) if members else self.first
+        self.last = max(self.last, *(m.last for m in members)) if members else self.last
         self.editions = self.editions.union(*(m.editions for m in members))
         self.signed_days |= {m.signed_day for m in members if m.signed_day}
         self.newest = max(self.members, key=lambda m: (m.last, m.listing_id))

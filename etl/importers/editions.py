@@ -14,9 +14,10 @@ days up to 2025-12-18, is the edition of 2026-01-05).
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from dataclasses import dataclass
 
-from .sheets import PARTICIPATING, Row, Workbook
+from .sheets import PARTICIPATING, ImportError_, Row, Workbook
 
 NAME_AFTER_SAVE = dt.timedelta(days=7)  # ICE's files are named when posted, days after the save at most
 NAME_BEFORE_SAVE = dt.timedelta(days=1)  # a save late in the day (UTC) may carry the next day's date
@@ -29,12 +30,13 @@ class Edition:
     books: list[Workbook]  # the files holding it, by name
     published: dt.date
     date_basis: str
+    suffix: str = ""  # set where another edition of the list has the same save time
 
     @property
     def source_id(self) -> str:
         list_name = self.kind.removeprefix("ice_287g_")
         stamp = self.saved.strftime("%Y-%m-%d-%H%M%Sz") if self.saved else f"{self.published.isoformat()}-{self.books[0].sha256[:8]}"
-        return f"ice-287g-{list_name}-{stamp}"
+        return f"ice-287g-{list_name}-{stamp}" + (f"-{self.suffix}" if self.suffix else "")
 
     @property
     def rows(self) -> list[Row]:
@@ -53,6 +55,10 @@ def editions_of(books: list[Workbook]) -> list[Edition]:
         key = (book.kind, book.saved, book.content()) if book.saved else (book.kind, None, book.sha256)
         groups.setdefault(key, []).append(book)
     found = [_dated(group) for group in groups.values()]
+    saved = Counter((edition.kind, edition.saved) for edition in found)
+    for edition in found:  # two contents saved at one second: each id says which content it is
+        if saved[(edition.kind, edition.saved)] > 1:
+            edition.suffix = edition.books[0].sha256[:8]
     return sorted(found, key=lambda e: e.order)
 
 
@@ -68,7 +74,8 @@ def _dated(books: list[Workbook]) -> Edition:
     elif saved:
         day, basis = saved.date(), f"the day ICE saved the workbook ({saved:%Y-%m-%d %H:%M} UTC)"
     else:
-        raise ValueError(f"{books[0].name}: neither its name nor the workbook gives a date")
+        raise ImportError_(f"{books[0].name}: neither its name nor the workbook's properties give a believable date "
+                           f"({'; '.join(doubts) or 'the workbook has no save time'})")
     basis += "".join(f"; {doubt}" for doubt in doubts)
     mislabelled = [book.name for book in books if book.named_kind and book.named_kind != kind]
     if mislabelled:

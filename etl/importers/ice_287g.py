@@ -10,8 +10,8 @@
   every listing at once, so that importing the editions in any order gives the same records.
 
 The importer changes only what ICE's lists decide: the listings and edition sources, and new
-jurisdictions (from the reference lists). It never touches curated actions or sources. Rows whose
-jurisdiction cannot be matched are reported and not imported.
+jurisdictions (from the reference lists). It never touches curated actions or sources. A row whose
+jurisdiction cannot be matched is imported with `unmatched` saying why, and reported.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..names import stable_id
+from ..names import NO_COUNTY, stable_id
 from ..reference import county_name
 from ..scaffold import slugify
 from . import agreements
@@ -77,10 +77,11 @@ def _cached(project, files: list[tuple[Path, str]]) -> list[Workbook]:
     from ..files import write_atomically
 
     folder = project.cache / "workbooks"
-    code = hashlib.sha256((Path(__file__).parent / "sheets.py").read_bytes()).hexdigest()[:16]  # what reads a workbook
+    readers = [Path(__file__).parent / "sheets.py", Path(__file__).parent.parent / "reference.py"]  # what reads a workbook
+    code = hashlib.sha256(b"".join(path.read_bytes() for path in readers)).hexdigest()[:16]
     found: dict[str, Workbook | None] = {}
     for _, sha in files:
-        with contextlib.suppress(OSError, pickle.UnpicklingError, EOFError, AttributeError):  # no usable copy: read it again
+        with contextlib.suppress(Exception):  # no usable copy (missing, damaged, from other code): read the workbook again
             found[sha] = pickle.loads((folder / f"{sha}-{code}.pickle").read_bytes()) if usable(project) else None
     missing = [(path, sha) for path, sha in files if found.get(sha) is None]
     for (_, sha), book in zip(missing, read_books([path for path, _ in missing]), strict=True):
@@ -158,8 +159,9 @@ class _Plan:
         self.seen: set[str] = set()  # the editions the archive holds
 
     def ordered_editions(self, kind: str) -> list[str]:
-        """The editions of a list that the archive holds, in the order ICE saved them."""
-        found = [(s.get("as_of") or "", sid) for sid, s in self.sources.items() if s.get("edition_of") == kind and sid in self.seen]
+        """The editions of a list in raw/ (the archive's, old and new), in the order ICE saved them, as
+        derived.py orders them: by save time, or the edition's date where there is none."""
+        found = [(s.get("as_of") or s.get("published") or "", sid) for sid, s in self.sources.items() if s.get("edition_of") == kind]
         return [sid for _, sid in sorted(found)]
 
     # -- editions ---------------------------------------------------------------------------------
@@ -176,7 +178,9 @@ class _Plan:
                 lid = ids.get(said) or ids.setdefault(said, listing_id(edition.kind, row))
                 self.rows.setdefault(lid, (edition.kind, row))
                 self.present.setdefault(lid, set()).add(source_id)
-        for lid, (kind, row) in sorted(self.rows.items()):
+        # a jurisdiction is written from the first listing that names it: those that give a COUNTY first,
+        # so that what it records does not depend on which edition came first
+        for lid, (kind, row) in sorted(self.rows.items(), key=lambda item: (item[1][1].county.upper() in NO_COUNTY, item[0])):
             self._place(lid, kind, row, registry)
 
     def _add_source(self, edition: Edition) -> None:

@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import reference
+from .. import dates, reference
 from ..problems import CommandError
 
 PARTICIPATING, PENDING = "ice_287g_participating", "ice_287g_pending"
@@ -76,7 +76,7 @@ class Workbook:
     @property
     def latest_signed(self) -> dt.date | None:
         """The latest SIGNED day in the list that is not after ICE saved it (`5025-07-07` is a typo)."""
-        limit = self.saved.date() if self.saved else dt.date.max
+        limit = self.saved.date() if self.saved else dates.today()
         return max((row.signed for row in self.rows if row.signed and row.signed <= limit), default=None)
 
     def content(self) -> tuple:
