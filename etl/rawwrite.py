@@ -164,10 +164,11 @@ def comment_lines(text: str) -> list[int]:
     return lines
 
 
-def plain(value: object) -> object:
-    """A parsed record as plain dicts, lists and text, for comparing what two texts say."""
+def plain(value: object, without_empty: bool = False) -> object:
+    """A parsed record as plain dicts, lists and text, for comparing what two texts say; with
+    `without_empty`, keys with no value are left out, as a record's canonical text leaves them out."""
     if isinstance(value, dict):
-        return {key: plain(item) for key, item in value.items()}
+        return {key: plain(item, without_empty) for key, item in value.items() if not (without_empty and item is None)}
     if isinstance(value, list):
-        return [plain(item) for item in value]
+        return [plain(item, without_empty) for item in value]
     return value

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..names import NO_COUNTY, stable_id
+from ..rawwrite import plain
 from ..reference import county_name
 from ..scaffold import slugify
 from . import agreements
@@ -198,7 +199,7 @@ class _Plan:
             "notes": "An edition of ICE's 287(g) list; ICE replaces the list on its page without keeping earlier ones. "
                      "The files are kept in archive/ (see archive/MANIFEST.csv).",
         }
-        if any(_plain(record.get(key)) != _plain(value) for key, value in owned.items()):
+        if any(same(record.get(key)) != same(value) for key, value in owned.items()):
             record.update(owned)
             self.changed[self.project.path_of_record("sources", edition.source_id)] = ("sources", record)
 
@@ -271,7 +272,7 @@ class _Plan:
 
     def _set(self, lid: str, key: str, value) -> None:
         record = self.listings[lid]
-        if _plain(record.get(key)) != _plain(value):
+        if same(record.get(key)) != same(value):
             record[key] = value
             self._mark(record["state"])
 
@@ -308,6 +309,11 @@ class _Plan:
         return sorted(gone.values())
 
 
+def same(value):
+    """Records read from raw files and records made here, compared as their canonical texts would be."""
+    return plain(value, without_empty=True)
+
+
 def _reading_order(listing: dict) -> tuple:
     return (listing["agency"].casefold(), listing["model"], listing["list"], listing["listing_id"])
 
@@ -323,12 +329,3 @@ def _runs(order: list[str], present: set[str]) -> Iterable[dict]:
             start = None
     if start is not None:
         yield {"from": start}
-
-
-def _plain(value):
-    """Records read from raw files and records made here, compared as plain data."""
-    if isinstance(value, dict):
-        return {key: _plain(item) for key, item in value.items() if item is not None}
-    if isinstance(value, list):
-        return [_plain(item) for item in value]
-    return value
