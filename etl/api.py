@@ -113,13 +113,26 @@ def import_ice_287g(project: Project, registry: Path | None, write: bool = True)
     """Make raw/ say what every archived edition of ICE's 287(g) lists says; return the importer's
     report (without `write`, its `written` lists the files that would change). `registry` defaults
     to the OCD registry kept in archive/."""
-    from .archive import ArchiveError, archived_path
     from .importers.ice_287g import import_editions
+
+    return import_editions(project, _registry(project, registry), write)
+
+
+def import_ice_detention(project: Project, registry: Path | None, write: bool = True) -> Any:
+    """Make raw/ say what every archived edition of ICE's detention statistics says (its facilities
+    sheet); return the importer's report, as `import_ice_287g` does."""
+    from .importers.ice_detention import import_editions
+
+    return import_editions(project, _registry(project, registry), write)
+
+
+def _registry(project: Project, registry: Path | None) -> Path:
+    from .archive import ArchiveError, archived_path
 
     registry = registry or archived_path(project, "ocd", OCD_REGISTRY)
     if registry is None:
         raise ArchiveError(f"archive/ holds no OCD registry ({OCD_REGISTRY}): archive it (etl archive ocd FILE) or pass --registry")
-    return import_editions(project, registry, write)
+    return registry
 
 
 def archive(project: Project, family: str, source: Path, manifest: Path | None, obtained_from: str | None) -> Any:

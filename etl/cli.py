@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 
 from . import api
+from .archive import FAMILIES
 from .problems import CommandError, ProblemError, as_json, as_text
 from .project import Project
 
@@ -172,7 +173,7 @@ def new_source(project: Project, url: str, publisher: str, source_id: str | None
 
 
 @cli.command("archive")
-@click.argument("family", type=click.Choice(["ice-287g", "ocd"]))
+@click.argument("family", type=click.Choice(FAMILIES))
 @click.argument("source", type=click.Path(exists=True, path_type=Path))
 @click.option("--manifest", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="A CSV of the files' origin (columns file, sha256, obtained_from, note): archive every file it names, "
@@ -192,13 +193,20 @@ def import_group():
     """Turn an official list into raw records (see each list's command)."""
 
 
-@import_group.command("ice-287g")
-@click.option("--registry", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="The Open Civic Data registry of US counties and places (CSV: id,name,census_geoid); "
-                   "default: the copy in archive/ocd/.")
-@click.option("--check", is_flag=True, help="Write nothing; fail if raw/ does not already say what the archived editions say.")
-@click.option("--verbose", is_flag=True, help="Also list every automatic match of a listing to an agreement.")
-@click.pass_obj
+def import_options(command: str, matched: str):
+    """The options every `etl import` command takes; `matched` says what --verbose lists."""
+    def decorate(function):
+        function = click.pass_obj(function)
+        function = click.option("--verbose", is_flag=True, help=f"Also list every automatic match of a listing to {matched}.")(function)
+        function = click.option("--check", is_flag=True, help="Write nothing; fail if raw/ does not already say what the archived editions say.")(function)
+        function = click.option("--registry", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                                help="The Open Civic Data registry of US counties and places (CSV: id,name,census_geoid); "
+                                     "default: the copy in archive/ocd/.")(function)
+        return import_group.command(command)(function)
+    return decorate
+
+
+@import_options("ice-287g", "an agreement")
 def import_ice_287g(project: Project, registry: Path | None, check: bool, verbose: bool):
     """Make raw/ say what every edition of ICE's 287(g) "participating agencies" and "pending
     agencies" lists in archive/ says (add new ones first with `etl archive ice-287g`).
@@ -210,22 +218,46 @@ def import_ice_287g(project: Project, registry: Path | None, check: bool, verbos
     reported, not guessed.
     """
     report = api.import_ice_287g(project, registry, write=not check)
+    _report_import(report, "ice-287g", check, verbose, [
+        ("listings with no jurisdiction (published with the reason; a curator can assign them in imports/ice-287g-agencies.yaml)",
+         sorted(set(report.unmatched))),
+        ("agreements listed before but not in the latest edition of their list (evidence, not proof, of an end)", report.no_longer_listed),
+    ], "listings matched to an agreement they were not first in")
+
+
+@import_options("ice-detention", "a facility")
+def import_ice_detention(project: Project, registry: Path | None, check: bool, verbose: bool):
+    """Make raw/ say what every edition of ICE's detention statistics in archive/ says about its
+    facilities (add new ones first with `etl archive ice-detention`).
+
+    Each edition becomes a source with its data date; each distinct facility row, as ICE wrote it, a
+    listing in its state's file with the runs of editions it stood in and the figures each edition gave;
+    rows that are one facility under another spelling, address or type share a facility id, each match
+    with its reason. Each facility's jurisdiction comes from its type, its name and the reference
+    lists, or is left empty with the reason. Importing again changes nothing.
+    """
+    report = api.import_ice_detention(project, registry, write=not check)
+    _report_import(report, "ice-detention", check, verbose, [
+        ("IGSA, USMS IGA or juvenile facilities with no jurisdiction (published with the reason; a curator can assign them in "
+         "imports/ice-detention-facilities.yaml)", sorted(set(report.unmatched))),
+        ("facilities listed before but not in the latest edition (they held no one on the day, or ICE left them out; not an end)",
+         report.no_longer_listed),
+    ], "listings matched to a facility they were not first in")
+
+
+def _report_import(report, name: str, check: bool, verbose: bool, sections: list[tuple[str, list[str]]], matched: str) -> None:
     click.echo(f"{len(report.editions)} editions ({len(report.added_editions)} new); {len(report.added_listings)} new listings, "
                f"{len(report.added_jurisdictions)} new jurisdictions; {len(report.matches)} listings matched to an earlier one; "
                f"{'would change' if check else 'wrote'} {len(report.written)} files")
-    sections = [("rows ICE wrote that cannot be read", report.unreadable_rows),
-                ("listings with no jurisdiction (published with the reason; a curator can assign them in imports/ice-287g-agencies.yaml)",
-                 sorted(set(report.unmatched))),
-                ("agreements listed before but not in the latest edition of their list (evidence, not proof, of an end)",
-                 report.no_longer_listed)]
+    sections = [("rows ICE wrote that cannot be read", report.unreadable_rows), *sections]
     if verbose:
-        sections.append(("listings matched to an agreement they were not first in", report.matches))
+        sections.append((matched, report.matches))
     for title, lines in sections:
         if lines:
             click.echo(f"{len(lines)} {title}:")
             click.echo("\n".join(f"  {line}" for line in lines))
     if check and report.written:
-        click.echo("raw/ does not say what the archived editions say: run `etl import ice-287g`", err=True)
+        click.echo(f"raw/ does not say what the archived editions say: run `etl import {name}`", err=True)
         sys.exit(EXIT_PROBLEMS)
 
 

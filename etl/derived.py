@@ -55,7 +55,7 @@ def _record(frames: dict[str, Frame]) -> _Record:
 def _read_record(frames: dict[str, Frame]) -> _Record:
     sources = frames["sources"]
     editions = _rows(sources, ops.is_valid(sources.arrow.column("edition_of")), ["source_id", "edition_of", "published", "as_of", "rows", WHERE, FILE])
-    lists = sources.schema.field("edition_of").enum or ()
+    lists = frames["listings_287g"].schema.field("list").enum or ()  # the 287(g) lists, not every list that has editions
     editions = [s for s in editions if s["edition_of"] in lists and s["published"] and len(s["published"]) == 10]
     order: dict[str, list[str]] = {}
     for source in sorted(editions, key=lambda s: (s["as_of"] or s["published"], s["source_id"])):

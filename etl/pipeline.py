@@ -98,10 +98,12 @@ def derived_table(frames: dict, table: TableSchema, typed: bool, project: Projec
     would rest on values that are missing. With a project, a table made before from exactly the same
     inputs (and found valid) is taken from its cache."""
     from .cache import derived_key, recall_derived, remember_derived
-    from .derived import DERIVATIONS
+    from .derived import DERIVATIONS as ICE_287G
+    from .derived_detention import DERIVATIONS as DETENTION
     from .frames import derived_frame
     from .validate import check_fields
 
+    DERIVATIONS = {**ICE_287G, **DETENTION}
     if table.name not in DERIVATIONS:
         raise ProblemError([Problem(f"schemas/{table.name}.schema.json", 0, "x-raw.derived", "names a table that etl cannot derive")])
     if not typed:

@@ -36,6 +36,14 @@ def stats(tables: dict[str, Table]) -> dict:
             "editions": len(tables["editions_287g"].rows), "listings": len(tables["listings_287g"].rows),
             "agreements": dict(sorted(Counter(a["status"] for a in tables["agreements_287g"].rows).items())),
         },
+        "ice_detention": {
+            "editions": len(tables["editions_detention"].rows), "listings": len(tables["detention_listings"].rows),
+            "facilities": dict(sorted(Counter(f["status"] for f in tables["detention_facilities"].rows).items())),
+            "by_arrangement": dict(sorted(Counter(f["arrangement"] or "none (private, federal or undefined type)"
+                                                  for f in tables["detention_facilities"].rows).items())),
+            "with_jurisdiction": sum(bool(f["jurisdiction_id"]) for f in tables["detention_facilities"].rows),
+            "disagreements": dict(sorted(Counter(r["kind"] for r in tables["detention_consistency"].rows).items())),
+        },
     }
 
 
@@ -54,6 +62,12 @@ def stats_text(summary: dict) -> str:
     ice = summary["ice_287g"]
     lines.append(f"ICE's 287(g) lists: {ice['editions']} editions, {ice['listings']} listings, agreements "
                  + ", ".join(f"{status} {count}" for status, count in ice["agreements"].items()))
+    held = summary["ice_detention"]
+    lines.append(f"ICE's detention facility lists: {held['editions']} editions, {held['listings']} listings, facilities "
+                 + ", ".join(f"{status} {count}" for status, count in held["facilities"].items())
+                 + f"; {held['with_jurisdiction']} with a jurisdiction; by arrangement "
+                 + ", ".join(f"{kind} {count}" for kind, count in held["by_arrangement"].items())
+                 + "; curated actions that disagree with them: " + (", ".join(f"{k} {n}" for k, n in held["disagreements"].items()) or "none"))
     for name, counts in summary["by"].items():
         ordered = sorted(counts.items()) if name == "year" else counts.items()
         lines.append(f"\nactions by {BREAKDOWNS[name]}:")
@@ -81,7 +95,32 @@ def timeline(tables: dict[str, Table], jurisdiction_id: str) -> str | None:
     if agreements:
         lines += ["", "In ICE's 287(g) lists (agreements_287g):"]
         lines += [_agreement_line(agreement) for agreement in agreements]
+    lines += _facility_lines(tables, jurisdiction_id)
     return "\n".join(lines)
+
+
+def _facility_lines(tables: dict[str, Table], jurisdiction_id: str) -> list[str]:
+    """The jurisdiction's facilities in ICE's detention lists, each with its runs (type, editions), and
+    where its curated actions disagree with them."""
+    found = sorted((f for f in tables["detention_facilities"].rows if f["jurisdiction_id"] == jurisdiction_id),
+                   key=lambda f: (f["first_listed"], f["facility_id"]))
+    if not found:
+        return []
+    runs: dict[str, list[dict]] = {}
+    for run in tables["detention_facility_runs"].rows:
+        runs.setdefault(run["facility_id"], []).append(run)
+    lines = ["", "In ICE's detention statistics (detention_facilities):"]
+    for f in found:
+        status = "listed in the latest edition" if f["status"] == "listed" else f"not listed from {f['not_listed_from']}"
+        lines.append(f"  {f['name']}, {f['city']}: {f['type_detailed']} ({f['arrangement'] or 'no local arrangement'}); "
+                     f"listed {f['first_listed']} to {f['last_listed']} in {f['editions']} editions; {status}  [{f['facility_id']}]")
+        lines += [f"    {r['type_detailed']} from {r['from']}" + (f" until {r['until']}" if r["until"] else "") + f" ({r['editions']} editions)"
+                  for r in sorted(runs.get(f["facility_id"], []), key=lambda r: r["from"])]
+    disagreements = [r for r in tables["detention_consistency"].rows if r["jurisdiction_id"] == jurisdiction_id]
+    if disagreements:
+        lines += ["", "Where its curated actions and ICE's lists disagree (detention_consistency):"]
+        lines += [f"  {r['kind']}: {r['action_id']} ({r['action_says']}); ICE: {r['ice_says']}" for r in disagreements]
+    return lines
 
 
 def _agreement_line(a: dict) -> str:

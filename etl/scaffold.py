@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import unicodedata
 
 from . import reference
 
@@ -19,7 +20,9 @@ def fresh_id(prefix: str, taken: set[str], length: int = 8) -> str:
 
 
 def slugify(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    """`Doña Ana County` -> `dona-ana-county`: accents dropped, then anything but a-z and 0-9 a hyphen."""
+    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"[^a-z0-9]+", "-", plain.lower()).strip("-")
 
 
 def jurisdiction(state: str, name: str, kind: str) -> dict:

@@ -12,7 +12,8 @@ key is: a misspelt one is an error with its file, line and path):
 - a table's `x-referenced-by`: another table that must refer to every row (an uncited source);
 - a field's `x-derived` (computed, not written by curators), `x-multiline` (its text may hold line
   breaks: only notes) and `x-invalid` (the message for a value that has not the field's form); a
-  foreign key's `x-invalid` (for a value that refers to nothing).
+  foreign key's `x-invalid` (for a value that refers to nothing); a category's `x-arrangement` (the
+  `actions.arrangement` value that a term of an official list is).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from .problems import Problem, ProblemError
 
 PACKAGE_FILE = "package.json"
 TABLE_FILE = "{name}.schema.json"
-FIELD_TYPES = ("string", "date", "boolean", "integer")
+FIELD_TYPES = ("string", "date", "boolean", "integer", "number")
 PACKAGE_KEYS = ("name", "title", "description", "version", "keywords", "licenses", "contributors", "sources",
                 "homepage", "x-tables")
 TABLE_KEYS = ("name", "title", "description", "fields", "primaryKey", "foreignKeys", "x-raw", "x-referenced-by")
@@ -64,6 +65,7 @@ class Field:
     invalid: str | None = None  # what to say of a value without the field's form
     multiline: bool = False  # whether the text may hold line breaks (only notes)
     definitions: tuple[tuple[str, str], ...] = ()  # each vocabulary term with its definition
+    arrangements: tuple[tuple[str, str], ...] = ()  # a term of an official list -> the `actions.arrangement` it is (x-arrangement)
 
     def well_formed(self, value: str | None) -> bool:
         """True when `value` has the field's form, so that rules about its meaning are worth checking."""
@@ -175,7 +177,7 @@ class TableSchema:
         """The Arrow schema of the published table: types, nullability and descriptions."""
         import pyarrow as pa
 
-        types = {"string": pa.string(), "date": pa.date32(), "boolean": pa.bool_(), "integer": pa.int64()}
+        types = {"string": pa.string(), "date": pa.date32(), "boolean": pa.bool_(), "integer": pa.int64(), "number": pa.float64()}
         return pa.schema(
             [pa.field(f.name, types[f.type], nullable=not f.required, metadata={"description": f.description, "title": f.title})
              for f in self.fields],
@@ -425,7 +427,8 @@ def _field(reader: _Reader, obj: Any, path: str) -> Field:
     categories = obj.get("categories", [])
     definitions = tuple((c.get("value", ""), c.get("label", "")) for c in categories if isinstance(c, dict))
     for index, category in enumerate(categories):
-        reader.keys(category, f"{path}.categories[{index}]", ("value", "label"), required=("value", "label"))
+        reader.keys(category, f"{path}.categories[{index}]", ("value", "label", "x-arrangement"), required=("value", "label"))
+    arrangements = tuple((c["value"], c["x-arrangement"]) for c in categories if isinstance(c, dict) and c.get("x-arrangement"))
     enum = constraints.get("enum")
     if categories and (enum is None or [value for value, _ in definitions] != enum):
         reader.problem(obj, _join(path, "categories"), "must define exactly the values of constraints.enum, in the same order", "categories")
@@ -442,7 +445,7 @@ def _field(reader: _Reader, obj: Any, path: str) -> Field:
         pattern=constraints.get("pattern"), enum=tuple(enum) if isinstance(enum, list) else None,
         min_length=constraints.get("minLength"), max_length=constraints.get("maxLength"),
         derived=obj.get("x-derived") is True, invalid=obj.get("x-invalid"), definitions=definitions,
-        multiline=obj.get("x-multiline") is True,
+        multiline=obj.get("x-multiline") is True, arrangements=arrangements,
     )
 
 
@@ -538,6 +541,8 @@ def _field_json_schema(field: Field) -> dict:
     schema: dict = {"description": field.description, "type": "string"}
     if field.type == "date":
         schema["format"] = "date"
+    if field.type == "number":
+        schema["pattern"] = "^-?[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?$"
     if field.pattern is not None:
         schema["pattern"] = anchored_pattern(field.pattern)
     if field.enum:
@@ -566,7 +571,9 @@ def data_dictionary(schemas: Schemas) -> str:
         for field in table.fields:
             if field.definitions:
                 parts.append(f"`{table.name}.{field.name}` takes one of:\n")
-                parts.extend(f"- `{value}`: {label}" for value, label in field.definitions)
+                arrangement = dict(field.arrangements)
+                parts.extend(f"- `{value}`: {label}" + (f" (arrangement `{arrangement[value]}`)" if value in arrangement else "")
+                             for value, label in field.definitions)
                 parts.append("")
     return "\n".join(parts).rstrip() + "\n"
 

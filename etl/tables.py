@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -9,6 +10,8 @@ from . import dates
 from .load import Mapping, RawFile, Sequence
 from .problems import Problem
 from .schema import Field, Nested, Schemas, TableSchema
+
+NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?")  # a number as raw files write it (never inf or nan)
 
 
 @dataclass
@@ -115,6 +118,12 @@ class _Builder:
             if value.isascii() and value.isdigit():
                 return int(value)
             self.value_problems.append(where.problem(spec.name, f"{value!r} {spec.invalid or 'is not a whole number'}"))
+            where.reported.add(spec.name)
+            return None
+        if spec.type == "number":
+            if NUMBER.fullmatch(value):
+                return float(value)
+            self.value_problems.append(where.problem(spec.name, f"{value!r} {spec.invalid or 'is not a number'}"))
             where.reported.add(spec.name)
             return None
         if spec.type == "date":

@@ -28,7 +28,7 @@ NAMED_AS_CENSUS = {  # kinds whose name is the Census name of their county_fips 
 
 def ocd_slug(name: str, kind: str) -> str:
     """The last part of a county's or parish's OCD id, from its name: `St. Mary's County` -> `st_mary~s`,
-    `Doña Ana County` -> `dona_ana` (OCD ids are ASCII)."""
+    `Doña Ana County` -> `dona_ana` (compared with the id's accents dropped: the registry writes `doña_ana`)."""
     plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
     return plain.lower().removesuffix(f" {kind}").replace(".", "").replace("'", "~").replace(" ", "_")
 
@@ -413,6 +413,7 @@ def _geography_of(row: dict, where, given: set[str]) -> list[Problem]:
     ocd_kind, _, ocd_name = ocd.rpartition("/")[2].partition(":")
     divisional = named and ocd.startswith(ocd_state + "/") and row["kind"] in ("county", "parish")
     slug = ocd_slug(row["name"], row["kind"]) if divisional else ""
+    ocd_name = unicodedata.normalize("NFKD", ocd_name).encode("ascii", "ignore").decode()
     if divisional and (ocd_kind != row["kind"] or ocd_name not in (slug, slug.replace("_", ""))):  # the registry writes `lasalle` for La Salle
         expected = f"{row['kind']}:{ocd_slug(row['name'], row['kind'])}"
         problems.append(where.problem("ocd_id", f"{shown(ocd)} does not name {row['name']} (its last part would be {expected!r})"))

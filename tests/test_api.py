@@ -40,11 +40,13 @@ def imported(*args: str) -> set[str]:
 def test_validate_and_build_through_the_api(project):
     root = Project(project)
     assert api.validate(root) == {"jurisdictions": 1, "actions": 2, "citations": 2, "action_links": 1, "sources": 1, "source_files": 0,
-                                  "ice_287g_states": 0, "listings_287g": 0, "listing_runs_287g": 0, "agreements_287g": 0, "editions_287g": 0}
+                                  "ice_287g_states": 0, "listings_287g": 0, "listing_runs_287g": 0, "agreements_287g": 0, "editions_287g": 0,
+                                  "ice_detention_states": 0, "detention_listings": 0, "detention_listing_runs": 0, "detention_figures": 0,
+                                  "detention_facilities": 0, "detention_facility_runs": 0, "editions_detention": 0, "detention_consistency": 2}
     built = api.build(root)
-    assert built.files == 24 and not built.current
+    assert built.files == 40 and not built.current
     assert api.build(root).current
-    assert api.stale_outputs(root) == ([], 24)
+    assert api.stale_outputs(root) == ([], 40)
     assert "act-aaaaaaaa" in (api.show(root, "ca-contra-costa-county") or "")
     assert api.stats(root)["actions"] == 2
 

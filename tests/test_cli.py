@@ -39,7 +39,9 @@ def test_validate_reports_valid_data(project):
     result = run(project, "validate")
     assert result.exit_code == 0
     assert result.stdout == ("valid: 1 jurisdictions, 2 actions, 2 citations, 1 action_links, 1 sources, 0 source_files, 0 ice_287g_states, "
-                             "0 listings_287g, 0 listing_runs_287g, 0 agreements_287g, 0 editions_287g\n")
+                             "0 listings_287g, 0 listing_runs_287g, 0 agreements_287g, 0 editions_287g, 0 ice_detention_states, "
+                             "0 detention_listings, 0 detention_listing_runs, 0 detention_figures, 0 detention_facilities, "
+                             "0 detention_facility_runs, 0 editions_detention, 2 detention_consistency\n")
 
 
 def test_validate_reports_every_problem_with_exit_1(project):
@@ -82,8 +84,10 @@ def test_build_publishes_every_table_in_both_formats(project):
     result = run(project, "build")
     assert result.exit_code == 0, result.output
     names = sorted(p.name for p in (project / "datasets").iterdir())
-    tables = ["action_links", "actions", "agreements_287g", "citations", "editions_287g", "ice_287g_states", "jurisdictions",
-              "listing_runs_287g", "listings_287g", "source_files", "sources"]
+    tables = ["action_links", "actions", "agreements_287g", "citations", "detention_consistency", "detention_facilities",
+              "detention_facility_runs", "detention_figures", "detention_listing_runs", "detention_listings", "editions_287g",
+              "editions_detention", "ice_287g_states", "ice_detention_states", "jurisdictions", "listing_runs_287g", "listings_287g",
+              "source_files", "sources"]
     assert names == sorted([f"{t}.csv" for t in tables] + [f"{t}.parquet" for t in tables] + ["checksums.csv"])
     assert not (project / ".etl-staging").exists()
 

@@ -35,7 +35,7 @@ def line_of(project: Path, name: str, text: str) -> int:
 def test_the_real_schemas_load(project):
     schemas = load_schemas(project / "schemas")
     assert list(schemas.tables) == json.loads((REPO / "schemas/package.json").read_text())["x-tables"]
-    assert [t.name for t in schemas.file_tables] == ["jurisdictions", "sources", "ice_287g_states"]
+    assert [t.name for t in schemas.file_tables] == ["jurisdictions", "sources", "ice_287g_states", "ice_detention_states"]
 
 
 def test_a_misspelt_custom_property_is_an_error_with_its_line(project):

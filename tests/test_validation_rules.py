@@ -147,7 +147,7 @@ def test_duplicate_id_across_files(project):
 def test_a_file_outside_the_layout_is_reported(project):
     write(project / "raw/jurisdictions/contra-costa.yaml", JURISDICTION)
     assert problems_of(project) == [
-        "raw/jurisdictions/contra-costa.yaml: is not where raw records live (raw/jurisdictions/<state>/<slug>.yaml or raw/sources/<source_id>.yaml or raw/ice-287g/<state_key>.yaml)"
+        "raw/jurisdictions/contra-costa.yaml: is not where raw records live (raw/jurisdictions/<state>/<slug>.yaml or raw/sources/<source_id>.yaml or raw/ice-287g/<state_key>.yaml or raw/ice-detention/<state_key>.yaml)"
     ]
 
 

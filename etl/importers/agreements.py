@@ -25,8 +25,10 @@ or stand `separate`), which decides over the rules.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from difflib import SequenceMatcher
+from typing import Any
 
 from ..names import NO_COUNTY, normalized, stable_id
 
@@ -84,23 +86,31 @@ class _Group:
 
 def group(listings: list[Listing], decisions: dict) -> dict[str, tuple[str, str | None]]:
     """For each listing: its agreement id, and why it belongs there (None for the first listing)."""
-    separate, joins = decisions.get("separate", {}), decisions.get("join", {})
     reasons: dict[str, str] = {}
-    groups = _same_name([m for m in listings if m.listing_id not in separate], reasons)
+    groups = _same_name([m for m in listings if m.listing_id not in decisions.get("separate", {})], reasons)
     groups = _successions(groups, reasons)
-    groups += [_Group([m]) for m in listings if m.listing_id in separate]
+    return decided(groups, listings, decisions, reasons, _Group, "agreement", lambda found: found.oldest)
+
+
+def decided(groups: list, listings: list, decisions: dict, reasons: dict[str, str], make_group: Callable[[list], Any],
+            what: str, founder_of: Callable[[Any], Any]) -> dict[str, tuple[str, str | None]]:
+    """The rules' groups with a curator's decisions applied (listings kept `separate` stand alone, then
+    each `join`): for each listing, its group's id (`agr-` or `fac-`, from the group's founding listing)
+    and why it belongs there (None for the founder, unless a curator placed it)."""
+    separate = decisions.get("separate", {})
+    groups = groups + [make_group([m]) for m in listings if m.listing_id in separate]
     for listing, note in separate.items():
         reasons[listing] = f"kept apart by a curator ({note})"
-    groups = _joined(groups, joins, reasons)
+    groups = joined(groups, decisions.get("join", {}), reasons, what)
     result = {}
     for found in groups:
-        founder = found.oldest
-        agreement_id = stable_id("agr", founder.listing_id)
+        founder = founder_of(found)
+        group_id = stable_id(what[:3], founder.listing_id)
         for member in found.members:
             reason = reasons.get(member.listing_id)
             if member is founder and not (reason or "").startswith(("kept apart", "joined")):
                 reason = None
-            result[member.listing_id] = (agreement_id, reason)
+            result[member.listing_id] = (group_id, reason)
     return result
 
 
@@ -195,39 +205,40 @@ def _alike(one: str, other: str) -> bool:
     return SequenceMatcher(None, one, other).ratio() >= ALIKE
 
 
-def _joined(groups: list[_Group], joins: dict[str, tuple[str, str]], reasons: dict[str, str]) -> list[_Group]:
-    """A curator's `join`: the listing goes to the other listing's agreement (or confirms that it is there)."""
+def joined(groups: list, joins: dict[str, tuple[str, str]], reasons: dict[str, str], what: str) -> list:
+    """A curator's `join`: the listing goes to the other listing's group (its agreement or facility:
+    `what`), or confirms that it is there. Groups have `members`, `add` and `remove`."""
     for listing, (other, note) in joins.items():
         home = next((g for g in groups if any(m.listing_id == listing for m in g.members)), None)
         target = next((g for g in groups if any(m.listing_id == other for m in g.members)), None)
         if home is None or target is None:
             continue
         if home is target:
-            reasons[listing] = f"{reasons.get(listing) or 'the same agreement'} (confirmed by a curator: {note})"
+            reasons[listing] = f"{reasons.get(listing) or 'the same ' + what} (confirmed by a curator: {note})"
             continue
         moved = next(m for m in home.members if m.listing_id == listing)
         home.remove(moved)
         target.add([moved])
-        reasons[listing] = f"joined to {other}'s agreement by a curator ({note})"
+        reasons[listing] = f"joined to {other}'s {what} by a curator ({note})"
         if not home.members:
             groups.remove(home)
     return groups
 
 
-def decisions_of(project) -> dict:
-    """A curator's decisions in imports/ice-287g-agreements.yaml: {"join": {listing: (other, note)},
+def decisions_of(project, file: str = DECISIONS_FILE) -> dict:
+    """A curator's decisions in `file` (imports/ice-287g-agreements.yaml): {"join": {listing: (other, note)},
     "separate": {listing: note}}."""
     from ..problems import Problem, ProblemError
     from .curated import curated_list
 
-    entries = curated_list(project, DECISIONS_FILE, "decisions", "decisions (- listing_id: ...)")
+    entries = curated_list(project, file, "decisions", "decisions (- listing_id: ...)")
     found: dict = {"join": {}, "separate": {}}
     for index, entry in enumerate(entries or []):
         keys = set(entry) if isinstance(entry, dict) else set()
         complete = isinstance(entry, dict) and entry.get("listing_id") and entry.get("note") and (
             (entry.get("join") and "separate" not in keys) or (entry.get("separate") == "yes" and "join" not in keys))
         if not complete or keys - {"listing_id", "join", "separate", "note"}:
-            raise ProblemError([Problem(DECISIONS_FILE, entries.lines[index], f"decisions[{index}]",
+            raise ProblemError([Problem(file, entries.lines[index], f"decisions[{index}]",
                                         "needs listing_id, note, and either join (another listing id) or separate: 'yes'")])
         if entry.get("join"):
             found["join"][entry["listing_id"]] = (entry["join"], entry["note"])

@@ -16,19 +16,14 @@ jurisdiction cannot be matched is imported with `unmatched` saying why, and repo
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..names import NO_COUNTY, stable_id
-from ..rawwrite import plain
-from ..reference import county_name
-from ..scaffold import slugify
 from . import agreements
 from .editions import Edition, editions_of
 from .jurisdictions import Registry, mapping_of, resolve
+from .plan import ListPlan, run_import, runs
 from .sheets import PARTICIPATING, PENDING, ImportError_, Row, Workbook, read_workbook
 
 ICE_287G_PAGE = "https://www.ice.gov/identify-and-arrest/287g"
@@ -57,113 +52,33 @@ def listing_id(kind: str, row: Row) -> str:
 
 
 def archived_books(project) -> list[Workbook]:
-    """Every 287(g) workbook in archive/, under each name it was obtained under. A workbook is read
-    once: what it holds is kept in the cache by the SHA-256 of its bytes (and this code)."""
-    from ..archive import read_manifest
+    """Every 287(g) workbook in archive/, under each name it was obtained under."""
+    from .archived import archived_books as books_of
 
-    rows = [row for row in read_manifest(project) if row["family"] == FAMILY]
-    kept = sorted({row["archived_as"]: row["sha256"] for row in rows}.items())
-    read = dict(zip((sha for _, sha in kept), _cached(project, [(project.root / path, sha) for path, sha in kept]), strict=True))
-    books = []
-    for row in rows:
-        book = read[row["sha256"]]
-        books.append(Workbook(row["file"], book.sha256, book.kind, book.saved, book.rows, [p.replace(book.name, row["file"], 1) for p in book.problems]))
-    return books
-
-
-def _cached(project, files: list[tuple[Path, str]]) -> list[Workbook]:
-    import pickle
-
-    from ..cache import usable
-    from ..files import write_atomically
-
-    folder = project.cache / "workbooks"
-    readers = [Path(__file__).parent / "sheets.py", Path(__file__).parent.parent / "reference.py"]  # what reads a workbook
-    code = hashlib.sha256(b"".join(path.read_bytes() for path in readers)).hexdigest()[:16]
-    found: dict[str, Workbook | None] = {}
-    for _, sha in files:
-        with contextlib.suppress(Exception):  # no usable copy (missing, damaged, from other code): read the workbook again
-            found[sha] = pickle.loads((folder / f"{sha}-{code}.pickle").read_bytes()) if usable(project) else None
-    missing = [(path, sha) for path, sha in files if found.get(sha) is None]
-    for (_, sha), book in zip(missing, read_books([path for path, _ in missing]), strict=True):
-        found[sha] = book
-        if usable(project):
-            write_atomically(folder / f"{sha}-{code}.pickle", pickle.dumps(book))
-    return [found[sha] for _, sha in files]  # type: ignore[misc]
-
-
-def read_books(paths: list[Path]) -> list[Workbook]:
-    """Read workbooks, on both cores when there are many (ICE's files take ~0.1 s each)."""
-    if len(paths) < 8:
-        return [read_workbook(path) for path in paths]
-    from concurrent.futures import ProcessPoolExecutor
-
-    with ProcessPoolExecutor(max_workers=2) as pool:
-        return list(pool.map(read_workbook, paths, chunksize=8))
+    here = Path(__file__).parent
+    return books_of(project, FAMILY, read_workbook, [here / "sheets.py", here.parent / "reference.py", here / "archived.py"])
 
 
 def import_editions(project, registry_path: Path, write: bool = True) -> Report:
     """Make raw/ say what every archived edition of ICE's 287(g) lists says (or, without `write`,
     only say which files would change, in `written`). Nothing is written unless every file was read
     and the result is valid."""
-    from ..canonical import dump
-    from ..pipeline import check_texts, read_raw
-    from ..problems import ProblemError
-    from ..rawfiles import require_canonical
-    from ..rawwrite import changing
-
-    books = archived_books(project)
-    if not books:
-        raise ImportError_(f"archive/ holds no {FAMILY} file; add ICE's workbooks with `etl archive {FAMILY} FILE --obtained-from URL`")
-    registry = Registry(registry_path)
-    schemas = project.schemas
-    with changing(project) as changes:
-        files, problems = read_raw(project)
-        if problems:
-            raise ProblemError(problems)  # never import onto raw records that do not read cleanly
-        plan = _Plan(project, files, mapping_of(project))
-        plan.add_editions(editions_of(books), registry)
-        plan.report.unreadable_rows = sorted({problem for book in books for problem in book.problems})
-        plan.settle(agreements.decisions_of(project))
-        texts = {target: dump(schemas, table, record) for target, (table, record) in sorted(plan.changed.items())}
-        texts = {target: text for target, text in texts.items() if not target.exists() or target.read_text("utf-8") != text}
-        problems = check_texts(project, {project.relative(target): text for target, text in texts.items()})
-        if problems:
-            raise ProblemError(problems)  # what the import would write must itself be valid
-        if not write:
-            plan.report.written = sorted(project.relative(target) for target in texts)
-            return plan.report
-        for target, text in texts.items():
-            read = require_canonical(project, target, plan.changed[target][0])[0] if target.exists() else None
-            changes.write(target, text, read)
-        plan.report.written = changes.commit()
-    return plan.report
+    return run_import(project, FAMILY, archived_books(project), registry_path, lambda files: _Plan(project, files, mapping_of(project)),
+                      editions_of, lambda: agreements.decisions_of(project), write)
 
 
-class _Plan:
+class _Plan(ListPlan):
     """Every edition and listing, old and new, held in memory until all are placed."""
 
     def __init__(self, project, files: dict, mapping):
-        self.project, self.mapping = project, mapping
-        self.report = Report()
-        self.jurisdictions = {raw.data["jurisdiction_id"]: raw.data for raw in files["jurisdictions"] if raw.data.get("jurisdiction_id")}
-        self.by_ocd = {data["ocd_id"]: jid for jid, data in self.jurisdictions.items() if data.get("ocd_id")}
-        self.sources = {raw.data["source_id"]: raw.data for raw in files["sources"] if raw.data.get("source_id")}
-        self.states = {raw.data["state_key"]: raw.data for raw in files[STATES] if raw.data.get("state_key")}
-        self.listings: dict[str, dict] = {}  # listing id -> its raw record (in its state's file)
-        for data in self.states.values():
-            for listing in data.get(LISTINGS) or []:
-                self.listings[listing["listing_id"]] = listing
+        super().__init__(project, files, STATES, LISTINGS, Report())
+        self.mapping = mapping
         self.present: dict[str, set[str]] = {}  # listing id -> the editions that hold it
         self.rows: dict[str, tuple[str, Row]] = {}  # listing id -> (list, row) as ICE wrote it
-        self.changed: dict[Path, tuple[str, dict]] = {}
         self.seen: set[str] = set()  # the editions the archive holds
 
-    def ordered_editions(self, kind: str) -> list[str]:
-        """The editions of a list in raw/ (the archive's, old and new), in the order ICE saved them, as
-        derived.py orders them: by save time, or the edition's date where there is none."""
-        found = [(s.get("as_of") or s.get("published") or "", sid) for sid, s in self.sources.items() if s.get("edition_of") == kind]
-        return [sid for _, sid in sorted(found)]
+    def reading_order(self, listing: dict) -> tuple:
+        return (listing["agency"].casefold(), listing["model"], listing["list"], listing["listing_id"])
 
     # -- editions ---------------------------------------------------------------------------------
 
@@ -185,72 +100,32 @@ class _Plan:
             self._place(lid, kind, row, registry)
 
     def _add_source(self, edition: Edition) -> None:
-        """The edition's source record: the importer's fields are set from the edition; a curator's
-        other fields (an access date, an archive URL) are kept."""
-        record: dict = self.sources.get(edition.source_id) or {}
-        if not record:
-            record = self.sources[edition.source_id] = {"source_id": edition.source_id}
-            self.report.added_editions.append(edition.source_id)
-        owned: dict = {
+        self.set_source(edition.source_id, {
             "url": ICE_287G_PAGE, "publisher": PUBLISHER, "published": edition.published.isoformat(), "kind": "dataset",
             "edition_of": edition.kind, "as_of": edition.saved.strftime("%Y-%m-%dT%H:%M:%SZ") if edition.saved else None,
             "date_basis": edition.date_basis, "rows": str(len(edition.rows)),
             "files": [{"file": book.name, "sha256": book.sha256} for book in edition.books],
             "notes": "An edition of ICE's 287(g) list; ICE replaces the list on its page without keeping earlier ones. "
                      "The files are kept in archive/ (see archive/MANIFEST.csv).",
-        }
-        if any(same(record.get(key)) != same(value) for key, value in owned.items()):
-            record.update(owned)
-            self.changed[self.project.path_of_record("sources", edition.source_id)] = ("sources", record)
+        })
 
     def _place(self, lid: str, kind: str, row: Row, registry: Registry) -> None:
         """The listing's record, in its state's file, with its jurisdiction (matched again each time,
         so that a curator's assignment in imports/ takes effect)."""
-        record = self.listings.get(lid)
-        if record is None:
-            record = {"listing_id": lid, "list": kind, "state": row.state, "agency": row.agency,
-                      "agency_type": row.agency_type or None, "county": row.county or None, "model": row.model,
-                      "signed": row.signed_text or None, RUNS: []}
-            self.listings[lid] = record
-            self._state_file(row.state).setdefault(LISTINGS, []).append(record)
-            self.report.added_listings.append(lid)
+        self.add_listing({"listing_id": lid, "list": kind, "state": row.state, "agency": row.agency,
+                          "agency_type": row.agency_type or None, "county": row.county or None, "model": row.model,
+                          "signed": row.signed_text or None, RUNS: []})
         resolved = resolve(row, registry, self.mapping)
         jurisdiction_id, unmatched = None, None
         if isinstance(resolved, str):
             unmatched = resolved
         else:
-            jurisdiction_id = self._jurisdiction(resolved.record)
+            jurisdiction_id = self.jurisdiction(resolved.record)
             unmatched = None if jurisdiction_id else f"{resolved.record['jurisdiction_id']} exists with another OCD id"
         if unmatched:
             self.report.unmatched.append(f"{row.agency} ({row.state}, {row.agency_type or 'no TYPE'}, {row.county or 'no COUNTY'}): {unmatched}")
-        self._set(lid, "jurisdiction_id", jurisdiction_id)
-        self._set(lid, "unmatched", unmatched)
-
-    def _state_file(self, state: str) -> dict:
-        key = state.lower()
-        if key not in self.states:
-            self.states[key] = {"state_key": key, LISTINGS: []}
-        return self.states[key]
-
-    def _jurisdiction(self, record: dict) -> str | None:
-        """The id of the jurisdiction `record` describes: an existing one (by OCD id, then id), or a
-        new one written from the reference lists; None when its id is taken by another place."""
-        known = self.by_ocd.get(record.get("ocd_id") or "") or (record["jurisdiction_id"] if record["jurisdiction_id"] in self.jurisdictions else None)
-        if known:
-            if not record.get("ocd_id") or self.jurisdictions[known].get("ocd_id") == record["ocd_id"]:
-                return known
-            if not record.get("county_fips"):
-                return None
-            record = {**record, "jurisdiction_id": f"{record['jurisdiction_id']}-{slugify(county_name(record['county_fips']))}"}  # another place of that name
-            if record["jurisdiction_id"] in self.jurisdictions:
-                return record["jurisdiction_id"] if self.jurisdictions[record["jurisdiction_id"]].get("ocd_id") == record.get("ocd_id") else None
-        jid = record["jurisdiction_id"]
-        self.jurisdictions[jid] = dict(record)
-        if record.get("ocd_id"):
-            self.by_ocd[record["ocd_id"]] = jid
-        self.report.added_jurisdictions.append(jid)
-        self.changed[self.project.path_of_record("jurisdictions", jid)] = ("jurisdictions", self.jurisdictions[jid])
-        return jid
+        self.set(lid, "jurisdiction_id", jurisdiction_id)
+        self.set(lid, "unmatched", unmatched)
 
     # -- runs and agreements ------------------------------------------------------------------------
 
@@ -259,28 +134,16 @@ class _Plan:
         orders = {kind: self.ordered_editions(kind) for kind in (PARTICIPATING, PENDING)}
         for lid, record in self.listings.items():
             if lid in self.present:  # a listing no archived edition holds is left as it is
-                self._set(lid, RUNS, list(_runs(orders[record["list"]], self.present[lid])))
+                self.set(lid, RUNS, list(runs(orders[record["list"]], self.present[lid])))
         grouped = agreements.group(self._facts(orders), decisions)
         for lid, (agreement_id, match) in grouped.items():
-            self._set(lid, "agreement_id", agreement_id)
-            self._set(lid, "match", match)
+            self.set(lid, "agreement_id", agreement_id)
+            self.set(lid, "match", match)
             if match:
                 self.report.matches.append(f"{lid} ({self.listings[lid]['agency']}, {self.listings[lid]['state']}): {match}")
         self.report.no_longer_listed = self._no_longer_listed(orders, grouped)
         for lid in self.report.added_listings:
-            self._mark(self.listings[lid]["state"])
-
-    def _set(self, lid: str, key: str, value) -> None:
-        record = self.listings[lid]
-        if same(record.get(key)) != same(value):
-            record[key] = value
-            self._mark(record["state"])
-
-    def _mark(self, state: str) -> None:
-        key = state.lower()
-        record = self.states[key]
-        record[LISTINGS] = sorted(record[LISTINGS], key=_reading_order)  # the same order however the editions came
-        self.changed[self.project.path_of_record(STATES, key)] = (STATES, record)
+            self.mark(self.listings[lid]["state"])
 
     def _facts(self, orders: dict[str, list[str]]) -> list[agreements.Listing]:
         as_of = {sid: s.get("as_of") or s.get("published") or "" for sid, s in self.sources.items()}
@@ -307,25 +170,3 @@ class _Plan:
             if agreement_id and agreement_id not in listed_now:
                 gone[agreement_id] = f"{agreement_id}: {record['agency']} ({record['state']}, {record['model']})"
         return sorted(gone.values())
-
-
-def same(value):
-    """Records read from raw files and records made here, compared as their canonical texts would be."""
-    return plain(value, without_empty=True)
-
-
-def _reading_order(listing: dict) -> tuple:
-    return (listing["agency"].casefold(), listing["model"], listing["list"], listing["listing_id"])
-
-
-def _runs(order: list[str], present: set[str]) -> Iterable[dict]:
-    """Maximal runs of consecutive editions in `present`: from the first, until the first without it."""
-    start = None
-    for sid in order:
-        if sid in present and start is None:
-            start = sid
-        elif sid not in present and start is not None:
-            yield {"from": start, "until": sid}
-            start = None
-    if start is not None:
-        yield {"from": start}

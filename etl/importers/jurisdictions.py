@@ -82,15 +82,15 @@ def resolve(row: Row, registry: Registry, mapping: dict[tuple[str, str], dict]) 
     """The jurisdiction of the row's agency, or the reason it could not be matched."""
     mapped = mapping.get((row.state, row.agency.casefold()))
     if mapped:
-        return _mapped(row, mapped, registry)
+        return assigned(row, mapped, registry)
     kind, why = kind_of(row)
     if kind == "state":
         return Resolved(state_record(row.state), f"a state agency, {why}")
     if kind == "county":
-        found = _county(row, registry)
+        found = county_record(row, registry)
         return Resolved(found.record, f"{found.how}; {why}") if isinstance(found, Resolved) and why != TYPE_SAYS else found
     if kind == "municipality":
-        return _municipality(row, registry)
+        return municipality_record(row, registry)
     return f"TYPE {row.agency_type!r} is not County, Municipality or State Agency, and the agency's name does not say which"
 
 
@@ -122,9 +122,9 @@ def kind_of(row: Row) -> tuple[str | None, str]:
     return None, ""
 
 
-def _mapped(row: Row, entry: dict, registry: Registry) -> Resolved | str:
-    """A curator's assignment: an OCD id, resolved through the registry, or a named special district."""
-    how = f"assigned by a curator in {MAPPING_FILE} ({entry['note']})"
+def assigned(row: Row, entry: dict, registry: Registry, file: str = MAPPING_FILE) -> Resolved | str:
+    """A curator's assignment (in `file`): an OCD id, resolved through the registry, or a named special district."""
+    how = f"assigned by a curator in {file} ({entry['note']})"
     ocd = entry.get("ocd_id")
     if not ocd:
         name = entry["name"]
@@ -136,9 +136,9 @@ def _mapped(row: Row, entry: dict, registry: Registry) -> Resolved | str:
     if place is None:
         return f"the curator's OCD id {ocd!r} is not in the OCD registry"
     if len(place.geoid) == 5:
-        return _county(replace(row, agency_type="County", county=reference.county_name(place.geoid)), registry, how)
+        return county_record(replace(row, agency_type="County", county=reference.county_name(place.geoid)), registry, how)
     key = _place_key(place.name)
-    return _municipality(replace(row, agency=key, agency_type="Municipality"), registry, how, only=place)
+    return municipality_record(replace(row, agency=key, agency_type="Municipality"), registry, how, only=place)
 
 
 def state_record(usps: str) -> dict:
@@ -153,7 +153,7 @@ def _candidates(index: dict, state: str, key: str) -> list[Place]:
     return index.get((state, key)) or index.get((state, PLACE_SUFFIX.sub("", key))) or []
 
 
-def _county(row: Row, registry: Registry, how: str | None = None) -> Resolved | str:
+def county_record(row: Row, registry: Registry, how: str | None = None) -> Resolved | str:
     """The county in ICE's COUNTY column or, where that names none, the county the agency's name names."""
     in_column = row.county if row.county.upper() not in NO_COUNTY else ""
     in_name = _county_in_name(row.agency)
@@ -197,7 +197,7 @@ def _county_in_name(agency: str) -> str:
     return match.group(1) if match else ""
 
 
-def _municipality(row: Row, registry: Registry, how: str | None = None, only: Place | None = None) -> Resolved | str:
+def municipality_record(row: Row, registry: Registry, how: str | None = None, only: Place | None = None) -> Resolved | str:
     key = municipality_of(row.agency)
     county = reference.county_fips(row.county, row.state) if row.county.upper() not in NO_COUNTY else None
     candidates = [only] if only else _candidates(registry.places, row.state, key) or _candidates(registry.subdivisions, row.state, key)
@@ -230,17 +230,18 @@ def _municipality(row: Row, registry: Registry, how: str | None = None, only: Pl
     return Resolved(record, how or f"place {place.name} (GEOID {place.geoid}) in the OCD registry, from the agency's name")
 
 
-def mapping_of(project) -> dict[tuple[str, str], dict]:
-    """Curators' assignments of agencies the importer cannot match: {(USPS, agency): jurisdiction_id}."""
+def mapping_of(project, file: str = MAPPING_FILE, key: str = "agencies", name_key: str = "agency") -> dict[tuple[str, str], dict]:
+    """Curators' assignments of what an importer cannot match, by state and name as the official list
+    writes it: {(USPS, name): entry}."""
     from ..problems import Problem, ProblemError
     from .curated import curated_list
 
-    entries = curated_list(project, MAPPING_FILE, "agencies", "agencies (- state: ...)")
+    entries = curated_list(project, file, key, f"{key} (- state: ...)")
     result = {}
     for index, entry in enumerate(entries or []):
-        complete = isinstance(entry, dict) and all(entry.get(k) for k in ("state", "agency", "note")) and (entry.get("ocd_id") or entry.get("name"))
+        complete = isinstance(entry, dict) and all(entry.get(k) for k in ("state", name_key, "note")) and (entry.get("ocd_id") or entry.get("name"))
         if not complete:
-            raise ProblemError([Problem(MAPPING_FILE, entries.lines[index], f"agencies[{index}]",
-                                        "needs state, agency, note, and an ocd_id (or the name of a special district)")])
-        result[(entry["state"].upper(), entry["agency"].casefold())] = entry
+            raise ProblemError([Problem(file, entries.lines[index], f"{key}[{index}]",
+                                        f"needs state, {name_key}, note, and an ocd_id (or the name of a special district)")])
+        result[(entry["state"].upper(), entry[name_key].casefold())] = entry
     return result

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -79,6 +80,10 @@ class Workbook:
         limit = self.saved.date() if self.saved else dates.today()
         return max((row.signed for row in self.rows if row.signed and row.signed <= limit), default=None)
 
+    def renamed(self, name: str) -> Workbook:
+        """The same workbook under another name it was obtained under."""
+        return Workbook(name, self.sha256, self.kind, self.saved, self.rows, [p.replace(self.name, name, 1) for p in self.problems])
+
     def content(self) -> tuple:
         """What the list says, without row numbers: two files with the same content are one edition."""
         return tuple(sorted(_identity(row) for row in self.rows))
@@ -92,15 +97,15 @@ def read_workbook(path: Path, name: str | None = None) -> Workbook:
     """Read one of ICE's 287(g) workbooks; refuse a file that is not such a list."""
     blob = path.read_bytes()
     name = name or path.name
-    cells = _cells(path, name)
+    cells = workbook_cells(path, name)
     header_at, header = _find_header(cells, name)
     column = {title: header.index(title) for title in header if title}
     kind = PARTICIPATING if "SIGNED" in column else PENDING
-    book = Workbook(name, hashlib.sha256(blob).hexdigest(), kind, _saved(path))
+    book = Workbook(name, hashlib.sha256(blob).hexdigest(), kind, saved_time(path))
     states = {state.upper(): usps for usps, state in reference.state_names_by_usps().items()} | STATE_SPELLINGS
     models = MODELS | MODEL_SPELLINGS
     for number, values in enumerate(cells[header_at + 1:], start=header_at + 2):
-        cell = {title: _text(values[index]) if index < len(values) else "" for title, index in column.items()}
+        cell = {title: cell_text(values[index]) if index < len(values) else "" for title, index in column.items()}
         if not any(cell.values()):
             continue
         problem = _row_problem(cell, states, models)
@@ -113,9 +118,10 @@ def read_workbook(path: Path, name: str | None = None) -> Workbook:
     return book
 
 
-def _cells(path: Path, name: str) -> list[tuple]:
-    """The first sheet's rows; ImportError_ for anything that is not a readable, reasonable workbook
-    (a truncated file, a zip that expands to too much, XML that cannot be parsed, no sheet)."""
+def workbook_cells(path: Path, name: str, sheet: Callable[[list[str]], str | None] | None = None) -> list[tuple]:
+    """The rows of the first sheet (or of the one `sheet` chooses from the sheets' names); ImportError_
+    for anything that is not a readable, reasonable workbook (a truncated file, a zip that expands to
+    too much, XML that cannot be parsed, no such sheet)."""
     import zipfile
 
     from openpyxl import load_workbook
@@ -132,7 +138,10 @@ def _cells(path: Path, name: str) -> list[tuple]:
         try:
             if not workbook.worksheets:
                 raise ImportError_(f"{name}: holds no sheet")
-            return [tuple(row) for row in workbook.worksheets[0].iter_rows(values_only=True)]
+            chosen = sheet(workbook.sheetnames) if sheet else workbook.sheetnames[0]
+            if chosen is None:
+                raise ImportError_(f"{name}: holds no sheet of the kind expected (its sheets: {', '.join(workbook.sheetnames)})")
+            return [tuple(row) for row in workbook[chosen].iter_rows(values_only=True)]
         finally:
             workbook.close()
     except ImportError_:
@@ -141,7 +150,7 @@ def _cells(path: Path, name: str) -> list[tuple]:
         raise ImportError_(f"{name}: is not an Excel workbook (.xlsx) that can be read ({type(error).__name__})") from None
 
 
-def _saved(path: Path) -> dt.datetime | None:
+def saved_time(path: Path) -> dt.datetime | None:
     import zipfile
 
     try:
@@ -155,7 +164,7 @@ def _saved(path: Path) -> dt.datetime | None:
 
 def _find_header(rows: list[tuple], name: str) -> tuple[int, list[str]]:
     for index, values in enumerate(rows[:20]):
-        header = [_text(v).upper() for v in values]
+        header = [cell_text(v).upper() for v in values]
         if all(title in header for title in REQUIRED):
             return index, header
     raise ImportError_(f"{name}: is not an ICE 287(g) agencies list (no header row with the columns {', '.join(REQUIRED)})")
@@ -171,7 +180,7 @@ def _row_problem(cell: dict, states: dict, models: dict) -> str | None:
     return None
 
 
-def _text(value) -> str:
+def cell_text(value) -> str:
     return "" if value is None else " ".join(str(value).split())
 
 
@@ -184,7 +193,7 @@ def _signed_as_written(value) -> tuple[str, dt.date | None]:
     if isinstance(value, (int, float)) and 20000 < value < 80000:  # an Excel serial day number
         day = EXCEL_EPOCH + dt.timedelta(days=int(value))
         return day.isoformat(), day
-    text = _text(value)
+    text = cell_text(value)
     match = re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{4})", text)
     if match:
         try:
