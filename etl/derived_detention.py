@@ -16,6 +16,7 @@ from .schema import TableSchema
 KIND = "ice_detention_facilities"
 DETENTION_ARRANGEMENTS = ("igsa_detention", "usms_rider")
 ENDING = ("terminate", "suspend")
+STARTING = ("enter", "renew", "reinstate")
 LEVELS = ("adp_level_a", "adp_level_b", "adp_level_c", "adp_level_d")
 
 
@@ -160,48 +161,57 @@ def editions_detention(frames: dict[str, Frame], table: TableSchema) -> Frame:
 # -- detention_consistency ------------------------------------------------------------------------------
 
 def detention_consistency(frames: dict[str, Frame], table: TableSchema) -> Frame:
-    """Curated ends of jail detention arrangements next to what ICE's lists say of the same jurisdiction."""
-    from . import dates
-
+    """Curated ends of jail detention arrangements next to what ICE's lists say of the same jurisdiction.
+    An end is taken back by a later curated start (enter, renew, reinstate) of that arrangement."""
     record = _record(frames)
     arrangement = dict(frames["detention_listings"].schema.field("type_detailed").arrangements)
     actions = frames["actions"]
-    mask = ops.is_in(actions.arrow.column("action"), _strings(ENDING))
-    by_jurisdiction: dict[str, list[tuple[str, str, int, int]]] = {}
+    mask = ops.is_in(actions.arrow.column("action"), _strings((*ENDING, *STARTING)))
+    held: dict[str, list[tuple[str, str, int, int]]] = {}
     for facility_id, kind, start, end, listing in facility_runs(record):
         if listing["jurisdiction_id"] and arrangement.get(kind):
-            by_jurisdiction.setdefault(listing["jurisdiction_id"], []).append((facility_id, kind, start, end))
+            held.setdefault(listing["jurisdiction_id"], []).append((facility_id, kind, start, end))
     names = {facility_id: _newest(listings)["name"] for facility_id, listings in record.by_facility.items()}
-    rows, places = [], []
-    seen: set[str] = set()
-    for action in _rows(actions, mask, ["action_id", "jurisdiction_id", "action", "arrangement", "stage", "date", "date_end", WHERE, FILE]):
-        if action["arrangement"] not in DETENTION_ARRANGEMENTS or not action["action_id"] or not action["jurisdiction_id"] or action["action_id"] in seen:
-            continue  # a malformed or repeated action is reported by its own checks
+    found = _rows(actions, mask, ["action_id", "jurisdiction_id", "action", "arrangement", "stage", "date", "date_end", WHERE, FILE])
+    found = [a for a in found if a["arrangement"] in DETENTION_ARRANGEMENTS and a["action_id"] and a["jurisdiction_id"] and a["date_end"]]
+    starts = {(a["jurisdiction_id"], a["arrangement"]): a["date_end"] for a in sorted(found, key=lambda a: a["date_end"]) if a["action"] in STARTING}
+    rows, places, seen = [], [], set()
+    for action in found:
+        if action["action"] not in ENDING or action["action_id"] in seen:
+            continue  # a repeated action id is reported by its own check
         seen.add(action["action_id"])
-        held = [run for run in by_jurisdiction.get(action["jurisdiction_id"], []) if arrangement.get(run[1]) == action["arrangement"]]
-        ended = action["date_end"] if action["stage"] == "in_effect" else None
-        if not by_jurisdiction.get(action["jurisdiction_id"]):
-            rows.append(_finding(action, "end_never_listed", ended, None, None,
-                                 f"no imported edition ({record.day(0) if record.order else 'none'} to "
-                                 f"{record.day(len(record.order) - 1) if record.order else 'none'}) lists a facility of this jurisdiction "
-                                 "under an IGSA-type or USMS agreement"))
-            places.append(_where(action, table, "action_id"))
-            continue
-        for facility_id, kind, start, end in held if ended else []:
-            after = [index for index in range(start, end) if record.day(index) > ended]
-            if after:
-                sid = record.order[after[0]]
-                rows.append(_finding(action, "listed_after_end", ended, facility_id, sid,
-                                     f"{names[facility_id]} listed as {kind} from {record.day(start)} to {record.day(end - 1)} "
-                                     f"({end - start} editions), after the end on {dates.day(str(ended)) if ended else ''}"))
-                places.append(_where(action, table, "action_id"))
+        findings = _findings(action, held.get(action["jurisdiction_id"], []), record, arrangement, names,
+                             starts.get((action["jurisdiction_id"], action["arrangement"])))
+        rows += findings
+        places += [_where(action, table, "action_id")] * len(findings)
     return derived_frame(table, rows, places)
 
 
-def _finding(action: dict, kind: str, ended, facility_id: str | None, source_id: str | None, ice_says: str) -> dict:
+def _findings(action: dict, held: list[tuple[str, str, int, int]], record: _Record, arrangement: dict[str, str], names: dict, restarted) -> list[dict]:
+    if not held:
+        span = f"{record.day(0)} to {record.day(len(record.order) - 1)}" if record.order else "none imported"
+        return [_finding(action, "end_never_listed", None, None,
+                         f"no imported edition ({span}) lists a facility of this jurisdiction under an IGSA-type or USMS agreement")]
+    in_effect = action["stage"] == "in_effect"
+    found = []
+    for facility_id, kind, start, end in held:
+        if in_effect and arrangement[kind] != action["arrangement"]:
+            continue
+        after = [index for index in range(start, end) if record.day(index) > action["date_end"] and not (restarted and restarted <= record.day(index))]
+        if not after:
+            continue
+        what = "listed_after_end" if in_effect else "listed_after_end_announced"
+        other = "" if arrangement[kind] == action["arrangement"] else f" (another type than the action's {action['arrangement']})"
+        found.append(_finding(action, what, facility_id, record.order[after[0]],
+                              f"{names[facility_id]} listed as {kind}{other} from {record.day(after[0])} to {record.day(end - 1)} "
+                              f"({len(after)} editions after {action['date_end']}), with no later curated start of the arrangement"))
+    return found
+
+
+def _finding(action: dict, kind: str, facility_id: str | None, source_id: str | None, ice_says: str) -> dict:
     return {"finding_id": stable_id("fnd", f"{action['action_id']}|{action['jurisdiction_id']}|{kind}|{facility_id or ''}"), "action_id": action["action_id"],
             "kind": kind, "jurisdiction_id": action["jurisdiction_id"], "arrangement": action["arrangement"],
-            "action_date": ended or action["date_end"],
+            "action_date": action["date_end"],
             "action_says": f"{action['action']} ({action['stage']}) of its {action['arrangement']} arrangement, dated {action['date']}",
             "facility_id": facility_id, "source_id": source_id, "ice_says": ice_says}
 
@@ -219,5 +229,5 @@ DERIVATIONS = {
     "editions_detention": Derivation(editions_detention, {**DETENTION_LISTS, "detention_figures": ("listing_id", "source_id", *LEVELS)}),
     "detention_consistency": Derivation(detention_consistency, {
         **DETENTION_LISTS, "actions": ("action_id", "jurisdiction_id", "action", "arrangement", "stage", "date", "date_end")},
-        only={"actions": ("action", ENDING)}),
+        only={"actions": ("action", (*ENDING, *STARTING))}),
 }

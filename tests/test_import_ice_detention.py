@@ -61,6 +61,23 @@ SECOND = [jail("BOONE COUNTY JAIL", "BURLINGTON", "KY", 41005, "IGSA", level_a=1
           jail("SOMEWHERE PROCESSING CENTER", "ADELANTO", " ", 92301, "CDF")]  # ICE left STATE empty
 
 
+RESTART = """\
+  - action_id: act-cccccccc
+    date: 2025-11-01
+    action: reinstate
+    stage: in_effect
+    arrangement: igsa_detention
+    actor_role: sheriff
+    actor_name: Sheriff Example
+    initiated_by: local
+    summary: The jail held people for ICE again.
+    citations:
+      - source_id: example-news
+        claim: The contract was restored.
+        locator: paragraph 3
+"""
+
+
 @pytest.fixture
 def detention(tmp_path):
     root = make_project(tmp_path / "project")  # its county ended an IGSA in effect in November 2018
@@ -123,9 +140,14 @@ def test_one_facility_across_editions_with_its_history_and_the_disagreement_repo
     editions = {e["data_date"]: e for e in tables["editions_detention"]}
     assert (editions[dt.date(2025, 12, 26)]["facilities"], editions[dt.date(2026, 1, 22)]["no_longer_listed"]) == (4, 1)
     assert editions[dt.date(2026, 1, 22)]["average_daily_population"] == pytest.approx((12.0 + 1.75) + 2 * (10.0 + 1.75))  # levels A to D of its three rows
-    [finding] = tables["detention_consistency"]
-    assert (finding["kind"], finding["action_id"], finding["facility_id"]) == ("listed_after_end", "act-bbbbbbbb", contra_costa["facility_id"])
-    assert "after the end on 2018-11-30" in finding["ice_says"]
+    findings = {(f["kind"], f["action_id"], f["facility_id"], f["source_id"]) for f in tables["detention_consistency"]}
+    assert findings == {("listed_after_end", "act-bbbbbbbb", contra_costa["facility_id"], "ice-detention-2025-12-26"),
+                        ("listed_after_end_announced", "act-aaaaaaaa", contra_costa["facility_id"], "ice-detention-2025-12-26")}
+    assert all("(1 editions after 2018-" in f["ice_says"] for f in tables["detention_consistency"])
+    county = root / "raw/jurisdictions/ca/contra-costa-county.yaml"  # a curated re-entry before that edition takes the ends back
+    county.write_text(county.read_text("utf-8").replace("  - action_id: act-bbbbbbbb", RESTART + "  - action_id: act-bbbbbbbb"), "utf-8")
+    assert run(root, "validate").exit_code == 0
+    assert tables_of(root)["detention_consistency"] == []
 
 
 def test_editions_in_either_order_give_the_same_records(detention, tmp_path):
