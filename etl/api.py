@@ -7,7 +7,7 @@ nothing to do (its inputs are those of the last run) never imports pandera, pola
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -151,12 +151,55 @@ def stats(project: Project) -> dict:
     return summarize(load_dataset(project).tables)
 
 
-def show(project: Project, jurisdiction_id: str) -> str | None:
+@dataclass
+class Shown:
+    """What `show` found for a query: one jurisdiction's record (as text and as data), or the ids that
+    the query could mean (several), or close names (none)."""
+
+    text: str | None = None
+    record: dict | None = None
+    candidates: list[str] = field(default_factory=list)
+    suggestions: list[str] = field(default_factory=list)
+
+
+def show(project: Project, query: str) -> Shown:
+    """One jurisdiction's record, found by id, id without the state, or name."""
     from .pipeline import load_dataset
-    from .report import timeline
+    from .report import find_jurisdictions, record_of, suggestions, timeline
 
     settle(project)
-    return timeline(load_dataset(project).tables, jurisdiction_id)
+    tables = load_dataset(project).tables
+    found = find_jurisdictions(tables, query)
+    if len(found) == 1:
+        jid = found[0]["jurisdiction_id"]
+        return Shown(text=timeline(tables, jid), record=record_of(tables, jid))
+    if found:
+        return Shown(candidates=sorted(j["jurisdiction_id"] for j in found))
+    return Shown(suggestions=suggestions(tables, query))
+
+
+def diff(project: Project, before: str, after: str) -> Any:
+    """Compare two builds (folders, or git revisions of the project): (before, after, table diffs)."""
+    from .diff import compare, open_build
+
+    old, new = open_build(project.root, before), open_build(project.root, after)
+    return old, new, compare(old, new)
+
+
+def release(project: Project, version: str, day: Any, since: str | None, repository: str | None) -> Any:
+    """Release the dataset as `version` (see etl/release.py for what a step means)."""
+    from .release import release as make
+
+    return make(project, version, day, since, repository, build)
+
+
+def site(project: Project, out: Path) -> int:
+    """Publish (if needed), then write the static site into `out`; return how many pages."""
+    from .pipeline import load_dataset
+    from .site import build_site
+
+    build(project)
+    return build_site(load_dataset(project).tables, project.root, out, project.root / "datasets", project.schemas.package)
 
 
 def docs(project: Project, command: click.Group, write: bool) -> list[str]:

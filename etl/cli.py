@@ -242,6 +242,7 @@ def import_ice_detention(project: Project, registry: Path | None, check: bool, v
          "imports/ice-detention-facilities.yaml)", sorted(set(report.unmatched))),
         ("facilities listed before but not in the latest edition (they held no one on the day, or ICE left them out; not an end)",
          report.no_longer_listed),
+        ("listings removed: the archived editions they claim no longer hold them as written", report.removed_listings),
     ], "listings matched to a facility they were not first in")
 
 
@@ -278,15 +279,81 @@ def stats(ctx: click.Context, output_format: str):
 
 
 @cli.command()
-@click.argument("jurisdiction_id")
+@click.argument("query")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="Print for people, or JSON for tools.")
 @click.pass_obj
-def show(project: Project, jurisdiction_id: str):
-    """Print JURISDICTION_ID's timeline (e.g. va-fairfax-county): every action in date order, with the
-    people who acted, the links between actions, and each source with its claim and locator."""
-    text = api.show(project, jurisdiction_id)
-    if text is None:
-        raise click.BadParameter(f"no jurisdiction {jurisdiction_id!r} (ids look like va-fairfax-county)", param_hint="JURISDICTION_ID")
-    click.echo(text)
+def show(project: Project, query: str, output_format: str):
+    """Print a jurisdiction's record: every curated action in date order, with the people who acted,
+    the links between actions and each source with its claim and locator; then its 287(g) agreements
+    and detention facilities in ICE's lists. QUERY is an id (va-fairfax-county), an id without the
+    state (fairfax-county) or a name ("Fairfax County", "Fairfax County, VA")."""
+    import json
+
+    shown = api.show(project, query)
+    if shown.candidates:
+        raise click.BadParameter(f"{query!r} could be any of: {', '.join(shown.candidates)}; give one of these ids", param_hint="QUERY")
+    if shown.text is None:
+        close = f"; did you mean {', '.join(shown.suggestions)}?" if shown.suggestions else ""
+        raise click.BadParameter(f"no jurisdiction {query!r} (ids look like va-fairfax-county){close}", param_hint="QUERY")
+    click.echo(json.dumps(shown.record, indent=1, default=str, ensure_ascii=False) if output_format == "json" else shown.text)
+
+
+@cli.command()
+@click.argument("before")
+@click.argument("after", default=".")
+@click.option("--details", type=int, default=0, show_default=True, help="List up to this many ids of rows added, removed and changed per table.")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="Print for people, or JSON for tools (every id).")
+@click.pass_obj
+def diff(project: Project, before: str, after: str, details: int, output_format: str):
+    """Compare two builds of the dataset table by table: rows added, removed and changed (by primary
+    key, with the fields that changed). BEFORE and AFTER are each a folder holding a build (its
+    datapackage.json and datasets/) or a git revision (HEAD~3, a tag); AFTER defaults to the project's
+    own folder, as built now."""
+    import json
+
+    from .diff import as_data, summary
+
+    old, new, diffs = api.diff(project, before, str(project.root) if after == "." else after)
+    click.echo(json.dumps(as_data(diffs), indent=1) if output_format == "json" else summary(old, new, diffs, details))
+
+
+@cli.command()
+@click.argument("version")
+@click.option("--date", "day", help="The release's date (YYYY-MM-DD); default: today (UTC).")
+@click.option("--since", help="The previous release's build to compare with (a git revision or a folder); default: the tag data-vX.Y.Z "
+                              "of the version in schemas/package.json, when it exists.")
+@click.option("--repository", help="The repository's public address, for CITATION.cff.")
+@click.pass_obj
+def release(project: Project, version: str, day: str | None, since: str | None, repository: str | None):
+    """Release the dataset as VERSION (MAJOR.MINOR.PATCH, the data's own version, apart from the
+    code's): write it and the date into schemas/package.json and datapackage.json, a CHANGELOG.md entry
+    from the diff with the previous release, CITATION.cff and .zenodo.json. Refused when the step is
+    smaller than the changes call for (a removed column needs a major release; added rows a minor one)."""
+    from . import dates
+
+    try:
+        when = dates.day(day) if day else dates.today()
+    except ValueError:
+        raise click.BadParameter(f"{day!r} is not a date (YYYY-MM-DD)", param_hint="--date") from None
+    done = api.release(project, version, when, since, repository)
+    changes = "no table changed" if done.step == "none" else f"the changes call for at least a {done.step} step"
+    click.echo(f"released {done.version} ({done.date.isoformat()}); compared with {done.since or 'nothing (the first release)'}: "
+               f"{changes}; wrote {', '.join(done.written)}")
+    click.echo(f"commit them, then tag the commit: git tag data-v{done.version}")
+
+
+@cli.command()
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None, help="The folder to write (default: site/ in the project).")
+@click.pass_obj
+def site(project: Project, out: Path | None):
+    """Write the static site: an index with the counts over time, a county map, search and downloads;
+    a page per state and per jurisdiction with its timeline and every claim's source. It works from a
+    plain file server (python3 -m http.server -d site) and loads nothing from elsewhere."""
+    target = out or project.root / "site"
+    pages = api.site(project, target)
+    click.echo(f"wrote {pages} pages and the downloads into {target}")
 
 
 @cli.command()

@@ -76,16 +76,21 @@ def detention_facilities(frames: dict[str, Frame], table: TableSchema) -> Frame:
     county_of = {row["jurisdiction_id"]: row["county_fips"] for row in
                  _rows(jurisdictions, ops.is_valid(jurisdictions.arrow.column("jurisdiction_id")), ["jurisdiction_id", "county_fips"])}
     rows, places = [], []
+    operator = dict(frames["detention_listings"].schema.field("type_detailed").operators)
     for facility_id, listings in sorted(record.by_facility.items()):
         newest = _newest(listings)
+        matched = max((m for m in listings if m["jurisdiction_id"]), key=lambda m: (m["spans"][-1][1], m["listing_id"]), default=newest)
         spans = _merged([span for m in listings for span in m["spans"]])
         first, last = spans[0][0], spans[-1][1] - 1
+        earliest = sorted(listings, key=lambda m: (m["spans"][0][0], m["listing_id"]))
+        others = list(dict.fromkeys(m["name"] for m in earliest if m["name"] != newest["name"]))
         row = {
             "facility_id": facility_id, "name": newest["name"], "names": len({m["name"] for m in listings}),
+            "other_names": " | ".join(others) or None, "operator": operator.get(newest["type_detailed"]),
             "address": newest["address"], "city": newest["city"], "state": newest["state"], "zip": newest["zip"], "aor": newest["aor"],
             "type_detailed": newest["type_detailed"], "types": len({m["type_detailed"] for m in listings}),
-            "arrangement": arrangement.get(newest["type_detailed"]), "jurisdiction_id": newest["jurisdiction_id"],
-            "jurisdiction_note": newest["jurisdiction_note"], "county_fips": county_of.get(newest["jurisdiction_id"] or ""),
+            "arrangement": arrangement.get(newest["type_detailed"]), "jurisdiction_id": matched["jurisdiction_id"],
+            "jurisdiction_note": matched["jurisdiction_note"], "county_fips": county_of.get(matched["jurisdiction_id"] or ""),
             "first_listed": record.day(first), "first_listed_source_id": record.order[first],
             "last_listed": record.day(last), "last_listed_source_id": record.order[last],
             "editions": sum(end - start for start, end in spans), "gaps": len(spans) - 1,
@@ -174,14 +179,17 @@ def detention_consistency(frames: dict[str, Frame], table: TableSchema) -> Frame
     names = {facility_id: _newest(listings)["name"] for facility_id, listings in record.by_facility.items()}
     found = _rows(actions, mask, ["action_id", "jurisdiction_id", "action", "arrangement", "stage", "date", "date_end", WHERE, FILE])
     found = [a for a in found if a["arrangement"] in DETENTION_ARRANGEMENTS and a["action_id"] and a["jurisdiction_id"] and a["date_end"]]
-    starts = {(a["jurisdiction_id"], a["arrangement"]): a["date_end"] for a in sorted(found, key=lambda a: a["date_end"]) if a["action"] in STARTING}
+    starts: dict[tuple, list] = {}
+    for a in found:
+        if a["action"] in STARTING:
+            starts.setdefault((a["jurisdiction_id"], a["arrangement"]), []).append(a["date_end"])
     rows, places, seen = [], [], set()
     for action in found:
         if action["action"] not in ENDING or action["action_id"] in seen:
             continue  # a repeated action id is reported by its own check
         seen.add(action["action_id"])
-        findings = _findings(action, held.get(action["jurisdiction_id"], []), record, arrangement, names,
-                             starts.get((action["jurisdiction_id"], action["arrangement"])))
+        later = [day for day in starts.get((action["jurisdiction_id"], action["arrangement"]), []) if day > action["date_end"]]
+        findings = _findings(action, held.get(action["jurisdiction_id"], []), record, arrangement, names, min(later, default=None))
         rows += findings
         places += [_where(action, table, "action_id")] * len(findings)
     return derived_frame(table, rows, places)
@@ -193,18 +201,21 @@ def _findings(action: dict, held: list[tuple[str, str, int, int]], record: _Reco
         return [_finding(action, "end_never_listed", None, None,
                          f"no imported edition ({span}) lists a facility of this jurisdiction under an IGSA-type or USMS agreement")]
     in_effect = action["stage"] == "in_effect"
-    found = []
+    listed: dict[str, dict[int, str]] = {}  # facility -> {edition index after the end (and before a restart): its type then}
     for facility_id, kind, start, end in held:
         if in_effect and arrangement[kind] != action["arrangement"]:
             continue
-        after = [index for index in range(start, end) if record.day(index) > action["date_end"] and not (restarted and restarted <= record.day(index))]
-        if not after:
-            continue
-        what = "listed_after_end" if in_effect else "listed_after_end_announced"
-        other = "" if arrangement[kind] == action["arrangement"] else f" (another type than the action's {action['arrangement']})"
-        found.append(_finding(action, what, facility_id, record.order[after[0]],
-                              f"{names[facility_id]} listed as {kind}{other} from {record.day(after[0])} to {record.day(end - 1)} "
-                              f"({len(after)} editions after {action['date_end']}), with no later curated start of the arrangement"))
+        for index in range(start, end):
+            if record.day(index) > action["date_end"] and not (restarted and restarted <= record.day(index)):
+                listed.setdefault(facility_id, {})[index] = kind
+    found = []
+    for facility_id, editions in sorted(listed.items()):
+        first, last = min(editions), max(editions)
+        kinds = sorted(set(editions.values()))
+        other = "" if all(arrangement[k] == action["arrangement"] for k in kinds) else f" (not only the action's {action['arrangement']})"
+        found.append(_finding(action, "listed_after_end" if in_effect else "listed_after_end_announced", facility_id, record.order[first],
+                              f"{names[facility_id]} listed as {' and '.join(kinds)}{other} in {len(editions)} editions from {record.day(first)} "
+                              f"to {record.day(last)}, after {action['date_end']}, with no later curated start of the arrangement before them"))
     return found
 
 

@@ -164,3 +164,74 @@ def _citation_lines(citation: dict, source: dict) -> list[str]:
         f"    claim: {citation['claim']}",
         f"    where: {citation['locator']}",
     ]
+
+
+# -- finding a jurisdiction, and its whole record as data -----------------------------------------------
+
+def find_jurisdictions(tables: dict[str, Table], query: str) -> list[dict]:
+    """The jurisdictions `query` names: its id, its id without the state (`hudson-county`), or its name
+    (`Hudson County`, any case; with the state as `Hudson County, NJ`). Several when it is ambiguous."""
+    from .scaffold import slugify
+
+    rows = tables["jurisdictions"].rows
+    wanted = query.strip().casefold()
+    exact = [j for j in rows if j["jurisdiction_id"] == wanted]
+    if exact:
+        return exact
+    name, _, state = wanted.rpartition(",") if "," in wanted else (wanted, "", "")
+    slug, state = slugify(name), state.strip().upper()
+    return [j for j in rows if (j["jurisdiction_id"].split("-", 1)[1] == slug or slugify(j["name"]) == slug)
+            and (not state or j["state"] == state)]
+
+
+def suggestions(tables: dict[str, Table], query: str, count: int = 5) -> list[str]:
+    """Ids of jurisdictions whose names are close to `query`, for a query that names none."""
+    from difflib import get_close_matches
+
+    from .scaffold import slugify
+
+    by_slug: dict[str, list[str]] = {}
+    for j in tables["jurisdictions"].rows:
+        by_slug.setdefault(slugify(j["name"]), []).append(j["jurisdiction_id"])
+        by_slug.setdefault(j["jurisdiction_id"], []).append(j["jurisdiction_id"])
+    close = get_close_matches(slugify(query), list(by_slug), n=count, cutoff=0.75)
+    return list(dict.fromkeys(jid for slug in close for jid in by_slug[slug]))[:count]
+
+
+def record_of(tables: dict[str, Table], jurisdiction_id: str) -> dict:
+    """Everything published about one jurisdiction, as plain data (see `records`)."""
+    return records(tables, {jurisdiction_id})[jurisdiction_id]
+
+
+def records(tables: dict[str, Table], wanted: set[str] | None = None) -> dict[str, dict]:
+    """Everything published about each jurisdiction (all, or those `wanted`), as plain data, in one
+    pass over the tables: its row, its curated actions in date order (each with its links and
+    citations, each citation with its source), its 287(g) agreements, its detention facilities with
+    their runs, and where its actions and ICE's lists disagree."""
+    def by(table: str, key: str, rows=None) -> dict[str, list[dict]]:
+        found: dict[str, list[dict]] = {}
+        for row in rows if rows is not None else tables[table].rows:
+            found.setdefault(row[key], []).append(row)
+        return found
+
+    sources = {s["source_id"]: s for s in tables["sources"].rows}
+    links, citations = by("action_links", "action_id"), by("citations", "action_id")
+    runs = by("detention_facility_runs", "facility_id")
+    actions, agreements = by("actions", "jurisdiction_id"), by("agreements_287g", "jurisdiction_id")
+    facilities, disagreements = by("detention_facilities", "jurisdiction_id"), by("detention_consistency", "jurisdiction_id")
+    result = {}
+    for j in tables["jurisdictions"].rows:
+        jid = j["jurisdiction_id"]
+        if wanted is not None and jid not in wanted:
+            continue
+        result[jid] = {
+            "jurisdiction": j,
+            "actions": [{**a, "links": links.get(a["action_id"], []),
+                         "citations": [{**c, "source": sources.get(c["source_id"])} for c in citations.get(a["action_id"], [])]}
+                        for a in sorted(actions.get(jid, []), key=lambda a: (a["date_end"], a["date_start"] or a["date_end"], a["action_id"]))],
+            "agreements_287g": sorted(agreements.get(jid, []), key=lambda a: (a["first_listed"], a["agreement_id"])),
+            "detention_facilities": [{**f, "runs": sorted(runs.get(f["facility_id"], []), key=lambda r: r["from"])}
+                                     for f in sorted(facilities.get(jid, []), key=lambda f: (f["first_listed"], f["facility_id"]))],
+            "detention_consistency": disagreements.get(jid, []),
+        }
+    return result

@@ -13,7 +13,8 @@ key is: a misspelt one is an error with its file, line and path):
 - a field's `x-derived` (computed, not written by curators), `x-multiline` (its text may hold line
   breaks: only notes) and `x-invalid` (the message for a value that has not the field's form); a
   foreign key's `x-invalid` (for a value that refers to nothing); a category's `x-arrangement` (the
-  `actions.arrangement` value that a term of an official list is).
+  `actions.arrangement` value that a term of an official list is) and `x-operator` (who runs a
+  facility of that type, as the definition's source says).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ PACKAGE_FILE = "package.json"
 TABLE_FILE = "{name}.schema.json"
 FIELD_TYPES = ("string", "date", "boolean", "integer", "number")
 PACKAGE_KEYS = ("name", "title", "description", "version", "keywords", "licenses", "contributors", "sources",
-                "homepage", "x-tables")
+                "homepage", "created", "x-tables")
 TABLE_KEYS = ("name", "title", "description", "fields", "primaryKey", "foreignKeys", "x-raw", "x-referenced-by")
 FIELD_KEYS = ("name", "title", "description", "type", "constraints", "categories", "x-derived", "x-invalid", "x-multiline")
 CONSTRAINT_KEYS = ("required", "unique", "pattern", "enum", "minLength", "maxLength")
@@ -66,6 +67,7 @@ class Field:
     multiline: bool = False  # whether the text may hold line breaks (only notes)
     definitions: tuple[tuple[str, str], ...] = ()  # each vocabulary term with its definition
     arrangements: tuple[tuple[str, str], ...] = ()  # a term of an official list -> the `actions.arrangement` it is (x-arrangement)
+    operators: tuple[tuple[str, str], ...] = ()  # a facility type -> who runs such a facility, as the source defining it says (x-operator)
 
     def well_formed(self, value: str | None) -> bool:
         """True when `value` has the field's form, so that rules about its meaning are worth checking."""
@@ -427,8 +429,9 @@ def _field(reader: _Reader, obj: Any, path: str) -> Field:
     categories = obj.get("categories", [])
     definitions = tuple((c.get("value", ""), c.get("label", "")) for c in categories if isinstance(c, dict))
     for index, category in enumerate(categories):
-        reader.keys(category, f"{path}.categories[{index}]", ("value", "label", "x-arrangement"), required=("value", "label"))
+        reader.keys(category, f"{path}.categories[{index}]", ("value", "label", "x-arrangement", "x-operator"), required=("value", "label"))
     arrangements = tuple((c["value"], c["x-arrangement"]) for c in categories if isinstance(c, dict) and c.get("x-arrangement"))
+    operators = tuple((c["value"], c["x-operator"]) for c in categories if isinstance(c, dict) and c.get("x-operator"))
     enum = constraints.get("enum")
     if categories and (enum is None or [value for value, _ in definitions] != enum):
         reader.problem(obj, _join(path, "categories"), "must define exactly the values of constraints.enum, in the same order", "categories")
@@ -445,7 +448,7 @@ def _field(reader: _Reader, obj: Any, path: str) -> Field:
         pattern=constraints.get("pattern"), enum=tuple(enum) if isinstance(enum, list) else None,
         min_length=constraints.get("minLength"), max_length=constraints.get("maxLength"),
         derived=obj.get("x-derived") is True, invalid=obj.get("x-invalid"), definitions=definitions,
-        multiline=obj.get("x-multiline") is True, arrangements=arrangements,
+        multiline=obj.get("x-multiline") is True, arrangements=arrangements, operators=operators,
     )
 
 

@@ -153,6 +153,8 @@ class _Builder:
                 self.value_problems.append(where.problem(field_name, f"{row[field_name]!r} {invalid}"))
 
     def _derive_action_dates(self) -> None:
+        for row in self.tables["actions"].rows:
+            row["origin"] = "curated"  # actions live only in raw/jurisdictions/, written by curators; official lists have tables of their own
         for row, bounds in self._date_bounds("actions", "date"):
             row["date_precision"], row["date_start"], row["date_end"] = bounds
 

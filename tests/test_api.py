@@ -47,7 +47,8 @@ def test_validate_and_build_through_the_api(project):
     assert built.files == 40 and not built.current
     assert api.build(root).current
     assert api.stale_outputs(root) == ([], 40)
-    assert "act-aaaaaaaa" in (api.show(root, "ca-contra-costa-county") or "")
+    assert "act-aaaaaaaa" in (api.show(root, "ca-contra-costa-county").text or "")
+    assert api.show(root, "contra-costa-county").record["jurisdiction"]["jurisdiction_id"] == "ca-contra-costa-county"  # type: ignore[index]
     assert api.stats(root)["actions"] == 2
 
 

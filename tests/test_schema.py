@@ -59,7 +59,7 @@ def test_an_unknown_constraint_and_a_wrong_type_are_errors(project):
 
 
 def test_categories_must_match_the_enum(project):
-    edit(project, "actions.schema.json", lambda d: d["fields"][7]["categories"].pop())
+    edit(project, "actions.schema.json", lambda d: next(f for f in d["fields"] if f["name"] == "action")["categories"].pop())
     assert any("categories: must define exactly the values of constraints.enum" in p for p in problems_of(project / "schemas"))
 
 

@@ -18,7 +18,7 @@ DATA_DATE = re.compile(r"Data Source:.*?(\d{2})/(\d{2})/(\d{4})")
 FILE_DATE = re.compile(r"detentionStats_?(\d{2})(\d{2})(\d{4})", re.IGNORECASE)
 IDENTITY = {"Name": "name", "Address": "address", "City": "city", "State": "state", "Zip": "zip", "AOR": "aor", "Type Detailed": "type_detailed"}
 NUMBERS = {  # ICE's column -> the figure's field (schemas/detention_figures.schema.json); ALOS's title names the fiscal year
-    "ALOS": "alos", "Level A": "adp_level_a", "Level B": "adp_level_b", "Level C": "adp_level_c", "Level D": "adp_level_d",
+    "ALOS": "alos_days", "Level A": "adp_level_a", "Level B": "adp_level_b", "Level C": "adp_level_c", "Level D": "adp_level_d",
     "Male Crim": "adp_male_criminal", "Male Non-Crim": "adp_male_non_criminal", "Female Crim": "adp_female_criminal",
     "Female Non-Crim": "adp_female_non_criminal", "ICE Threat Level 1": "adp_threat_level_1", "ICE Threat Level 2": "adp_threat_level_2",
     "ICE Threat Level 3": "adp_threat_level_3", "No ICE Threat Level": "adp_no_threat_level", "Mandatory": "adp_mandatory",
@@ -92,13 +92,12 @@ def read_detention_workbook(path: Path, name: str | None = None) -> DetentionBoo
     book = DetentionBook(name, hashlib.sha256(path.read_bytes()).hexdigest(), 2000 + year, data_date, saved_time(path))
     column = {re.sub(r"^FY\d\d ", "", title): index for index, title in enumerate(titles) if title}
     for number, values in enumerate(cells[header_at + 1:], start=header_at + 2):
-        row = _row(values, column, number)
-        if row is None:
-            continue
-        if isinstance(row, str):
-            book.problems.append(f"{name} row {number}: {row}")
-        else:
+        row, problems = _row(values, column, number)
+        book.problems += [f"{name} row {number}: {problem}" for problem in problems]
+        if row is not None:
             book.rows.append(row)
+    if not book.rows:
+        raise ImportError_(f"{name}: its facilities sheet lists no facility (an empty or cut-off sheet is not an edition)")
     return book
 
 
@@ -115,18 +114,21 @@ def _data_date(heading: list[tuple], name: str) -> dt.date:
     raise ImportError_(f"{name}: the facilities sheet's heading gives no data date (\"Data Source: ..., MM/DD/YYYY\")")
 
 
-def _row(values: tuple, column: dict[str, int], number: int) -> FacilityRow | str | None:
+def _row(values: tuple, column: dict[str, int], number: int) -> tuple[FacilityRow | None, list[str]]:
+    """The row as ICE wrote it (None for an empty row or one that names no facility), and what in it
+    could not be read: a figure that is not a number is left empty, and said."""
     def cell(title: str):
         index = column.get(title)
         return values[index] if index is not None and index < len(values) else None
 
     said = {key: cell_text(cell(title)) for title, key in IDENTITY.items()}
     if not any(said.values()):
-        return None
+        return None, []
     if not said["name"]:
-        return "Name is empty"
+        return None, ["Name is empty; the row is left out"]
     if said["state"] and said["state"].upper() not in reference.state_fips_by_usps():
-        return f"State {said['state']!r} is not a USPS code"
+        return None, [f"State {said['state']!r} is not a USPS code; the row is left out"]
+    problems = []
     said["state"] = said["state"].upper()
     zip_value = cell("Zip")
     said["zip"] = f"{zip_value:05d}" if isinstance(zip_value, int) else said["zip"]
@@ -136,7 +138,7 @@ def _row(values: tuple, column: dict[str, int], number: int) -> FacilityRow | st
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             figures.append((key, _number(value)))
         elif cell_text(value):
-            return f"{title} {cell_text(value)!r} is not a number"
+            problems.append(f"{title} {cell_text(value)!r} is not a number; that figure is left empty")
     for title, key in TEXTS.items():
         if cell_text(cell(title)):
             figures.append((key, cell_text(cell(title))))
@@ -147,7 +149,7 @@ def _row(values: tuple, column: dict[str, int], number: int) -> FacilityRow | st
     if any(notes):
         figures.append(("inspection_note", "; ".join(n for n in notes if n)))
     return FacilityRow(said["name"], said["address"], said["city"], said["state"], said["zip"], said["aor"], said["type_detailed"],
-                       tuple(sorted(figures)), number)
+                       tuple(sorted(figures)), number), problems
 
 
 def _number(value: int | float) -> str:

@@ -18,7 +18,6 @@ the reference lists). It never touches curated actions or sources.
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -46,6 +45,7 @@ class Report:
     unmatched: list[str] = field(default_factory=list)  # local-type facilities with no jurisdiction, and why
     matches: list[str] = field(default_factory=list)
     no_longer_listed: list[str] = field(default_factory=list)
+    removed_listings: list[str] = field(default_factory=list)  # listings the archived editions no longer hold, though they are all there
     written: list[str] = field(default_factory=list)
 
 
@@ -74,12 +74,15 @@ def editions_of(books: list[DetentionBook]) -> list[Edition]:
     by_content: dict[str, list[DetentionBook]] = {}
     for book in sorted(books, key=lambda b: b.name):
         by_content.setdefault(book.sha256, []).append(book)
-    days = Counter(group[0].data_date for group in by_content.values())
-    found = []
+    by_day: dict[dt.date, list[list[DetentionBook]]] = {}
     for group in by_content.values():
-        book = group[0]
-        source_id = f"ice-detention-{book.data_date.isoformat()}" + (f"-{book.sha256[:8]}" if days[book.data_date] > 1 else "")
-        found.append(Edition(group, source_id, *_published(group)))
+        by_day.setdefault(group[0].data_date, []).append(group)
+    found = []
+    for day, groups in by_day.items():  # two contents with one data date: the one ICE saved first keeps the plain id
+        ordered = sorted(groups, key=lambda g: (g[0].saved or dt.datetime.max.replace(tzinfo=dt.UTC), g[0].name))
+        for index, group in enumerate(ordered):
+            source_id = f"ice-detention-{day.isoformat()}" + (f"-{group[0].sha256[:8]}" if index else "")
+            found.append(Edition(group, source_id, *_published(group)))
     return sorted(found, key=lambda e: (e.book.data_date, e.source_id))
 
 
@@ -192,6 +195,21 @@ class _Plan(ListPlan):
                 self.report.matches.append(f"{lid} ({self.listings[lid]['name']}, {self.listings[lid]['state']}): {match}")
         latest = order[-1] if order else None
         listed_now = {grouped[lid][0] for lid, editions in self.present.items() if lid in grouped and latest in editions}
-        gone = {grouped[lid][0]: f"{grouped[lid][0]}: {r['name']} ({r['state']})" for lid, r in self.listings.items()
-                if lid in grouped and grouped[lid][0] not in listed_now}
-        self.report.no_longer_listed = sorted(gone.values())
+        newest: dict[str, tuple[str, str]] = {}
+        for lid in sorted(grouped, key=lambda lid: max(self.data_date[sid] for sid in self.present[lid])):
+            newest[grouped[lid][0]] = (self.listings[lid]["name"], self.listings[lid]["state"])
+        self.report.no_longer_listed = sorted(f"{fid}: {name} ({state})" for fid, (name, state) in newest.items() if fid not in listed_now)
+        self._drop_contradicted()
+
+    def _drop_contradicted(self) -> None:
+        """A listing that no archived edition holds, though every edition it claims is archived (the
+        reader now reads those rows otherwise), would count its rows twice: it is removed, and said."""
+        for lid, record in list(self.listings.items()):
+            claimed = {run["from"] for run in record.get(RUNS) or []} | {f["source_id"] for f in record.get(FIGURES) or []}
+            if lid in self.present or not claimed or not claimed <= set(self.data_date):
+                continue
+            state = self.state_file(record["state"])
+            state[LISTINGS] = [listing for listing in state[LISTINGS] if listing["listing_id"] != lid]
+            del self.listings[lid]
+            self.report.removed_listings.append(f"{lid}: {record['name']} ({record['state']})")
+            self.mark(record["state"])
