@@ -24,8 +24,9 @@ from .project import ARCHIVE, SCHEMAS, Project
 
 MANIFEST = f"{ARCHIVE}/MANIFEST.csv"
 MANIFEST_SCHEMA = f"{SCHEMAS}/archive/manifest.schema.json"
-# ICE's 287(g) lists; ICE's detention statistics; the Open Civic Data registry (CC0); county shapes for the site (ISC)
-FAMILIES = ("ice-287g", "ice-detention", "ocd", "us-atlas")
+# ICE's 287(g) lists; ICE's detention statistics; the Open Civic Data registry (CC0); the Census Bureau's places by
+# county (public domain); GeoNames' places (CC BY 4.0), for a place's main county; county shapes for the site (ISC)
+FAMILIES = ("ice-287g", "ice-detention", "ocd", "census", "geonames", "us-atlas")
 MAX_FILE_BYTES = 50 * 1024 * 1024
 FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")  # as schemas/archive/manifest.schema.json allows: never a path  # an official list is a few hundred kB
 

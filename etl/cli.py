@@ -250,7 +250,9 @@ def _report_import(report, name: str, check: bool, verbose: bool, sections: list
     click.echo(f"{len(report.editions)} editions ({len(report.added_editions)} new); {len(report.added_listings)} new listings, "
                f"{len(report.added_jurisdictions)} new jurisdictions; {len(report.matches)} listings matched to an earlier one; "
                f"{'would change' if check else 'wrote'} {len(report.written)} files")
-    sections = [("rows ICE wrote that cannot be read", report.unreadable_rows), *sections]
+    sections = [("rows ICE wrote that cannot be read", report.unreadable_rows), *sections,
+                ("jurisdictions given the county the Census list of places by county gives", report.completed_jurisdictions),
+                ("jurisdictions whose county the Census list of places by county contradicts (a curator decides)", report.county_disagreements)]
     if verbose:
         sections.append((matched, report.matches))
     for title, lines in sections:

@@ -16,14 +16,13 @@ jurisdiction cannot be matched is imported with `unmatched` saying why, and repo
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..names import NO_COUNTY, stable_id
 from . import agreements
 from .editions import Edition, editions_of
 from .jurisdictions import Registry, mapping_of, resolve
-from .plan import ListPlan, run_import, runs
+from .plan import ListPlan, Report, run_import, runs
 from .sheets import PARTICIPATING, PENDING, ImportError_, Row, Workbook, read_workbook
 
 ICE_287G_PAGE = "https://www.ice.gov/identify-and-arrest/287g"
@@ -31,19 +30,6 @@ PUBLISHER = "U.S. Immigration and Customs Enforcement"
 FAMILY = "ice-287g"  # in archive/
 STATES, LISTINGS, RUNS = "ice_287g_states", "listings", "listed"  # the state files' table, and the keys of their lists (schemas/)
 __all__ = ["ImportError_", "Report", "archived_books", "import_editions"]
-
-
-@dataclass
-class Report:
-    editions: list[str] = field(default_factory=list)  # source ids of the editions the files hold
-    added_editions: list[str] = field(default_factory=list)
-    added_listings: list[str] = field(default_factory=list)
-    added_jurisdictions: list[str] = field(default_factory=list)
-    unreadable_rows: list[str] = field(default_factory=list)
-    unmatched: list[str] = field(default_factory=list)  # rows (as ICE wrote them) with no jurisdiction, and why
-    matches: list[str] = field(default_factory=list)  # listings joined to an agreement they were not first in, with why
-    no_longer_listed: list[str] = field(default_factory=list)  # agreements listed before, not in the latest edition of their list
-    written: list[str] = field(default_factory=list)
 
 
 def listing_id(kind: str, row: Row) -> str:

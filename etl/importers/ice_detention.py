@@ -25,6 +25,7 @@ from . import facilities
 from .detention_sheets import DetentionBook, FacilityRow, read_detention_workbook
 from .jurisdictions import Registry, Resolved, mapping_of
 from .plan import ListPlan, run_import, runs
+from .plan import Report as BaseReport
 from .sheets import ImportError_
 
 DETENTION_PAGE = "https://www.ice.gov/detain/detention-management"
@@ -36,17 +37,8 @@ POSTED_WITHIN = dt.timedelta(days=30)  # a file name's date after the data date,
 
 
 @dataclass
-class Report:
-    editions: list[str] = field(default_factory=list)
-    added_editions: list[str] = field(default_factory=list)
-    added_listings: list[str] = field(default_factory=list)
-    added_jurisdictions: list[str] = field(default_factory=list)
-    unreadable_rows: list[str] = field(default_factory=list)
-    unmatched: list[str] = field(default_factory=list)  # local-type facilities with no jurisdiction, and why
-    matches: list[str] = field(default_factory=list)
-    no_longer_listed: list[str] = field(default_factory=list)
+class Report(BaseReport):
     removed_listings: list[str] = field(default_factory=list)  # listings the archived editions no longer hold, though they are all there
-    written: list[str] = field(default_factory=list)
 
 
 @dataclass

@@ -28,9 +28,12 @@ class Place:
 class Registry:
     """The Open Civic Data registry of US counties and places (id, name, census_geoid)."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, place_counties=None):
         import csv
 
+        from .places import PlaceCounties
+
+        self.place_counties = place_counties or PlaceCounties(None, None)  # the Census list of places by county
         self.by_geoid: dict[str, Place] = {}
         self.places: dict[tuple[str, str], list[Place]] = {}  # incorporated places (7-digit GEOID)
         self.subdivisions: dict[tuple[str, str], list[Place]] = {}  # towns and townships (10-digit GEOID)
@@ -199,7 +202,7 @@ def _county_in_name(agency: str) -> str:
 
 def municipality_record(row: Row, registry: Registry, how: str | None = None, only: Place | None = None) -> Resolved | str:
     key = municipality_of(row.agency)
-    county = reference.county_fips(row.county, row.state) if row.county.upper() not in NO_COUNTY else None
+    county = _county_fips(row.county, row.state) if row.county.upper() not in NO_COUNTY else None
     candidates = [only] if only else _candidates(registry.places, row.state, key) or _candidates(registry.subdivisions, row.state, key)
     if county and len(candidates) > 1:  # ICE's COUNTY column tells same-named townships apart
         candidates = [p for p in candidates if len(p.geoid) == 10 and p.geoid[:5] == county] or candidates
@@ -213,20 +216,24 @@ def municipality_record(row: Row, registry: Registry, how: str | None = None, on
     name = PLACE_SUFFIX.sub("", place.name)
     kind_word = PLACE_SUFFIX.search(place.name)
     kind = {"town": "town", "village": "village", "borough": "borough"}.get(kind_word.group(1).lower() if kind_word else "", "city")
+    record: dict = {}
     if len(place.geoid) == 10:  # a town or township: a county subdivision, whose GEOID starts with its county's
         kind = "township" if place.name.lower().endswith("township") else "town"
-        record = {"county_fips": place.geoid[:5]}
+        record = {"county_fips": place.geoid[:5], "county_basis": "subdivision_geoid"}
     else:
+        lies_in = registry.place_counties.county_of(place.geoid, place.name, row.state, county)
         record = {"place_geoid": place.geoid}
+        if lies_in.county_fips:
+            record.update(county_fips=lies_in.county_fips, county_basis=lies_in.basis, other_counties=" | ".join(lies_in.others) or None)
+        elif county:
+            record.update(county_fips=county, county_basis="official_list_county_column")
     record.update({
         "jurisdiction_id": f"{row.state.lower()}-{slugify(name)}", "name": name, "kind": kind, "state": row.state,
         "state_fips": place.geoid[:2], "ocd_id": place.ocd_id,
     })
-    if county and len(place.geoid) != 10:  # a township's own GEOID gives its county
-        record["county_fips"] = county
     independent = reference.county_fips(f"{name} city", row.state) if row.state == "VA" else None
     if independent:
-        record.update(kind="independent_city", county_fips=independent)
+        record.update(kind="independent_city", county_fips=independent, county_basis=None, other_counties=None)
     return Resolved(record, how or f"place {place.name} (GEOID {place.geoid}) in the OCD registry, from the agency's name")
 
 

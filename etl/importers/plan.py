@@ -5,6 +5,7 @@ or nothing. The 287(g) and detention importers share it."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..rawwrite import plain
@@ -28,6 +29,26 @@ def runs(order: list[str], present: set[str]) -> Iterable[dict]:
             start = None
     if start is not None:
         yield {"from": start}
+
+
+@dataclass
+class Report:
+    """What an import found and did, for the command to print."""
+
+    editions: list[str] = field(default_factory=list)  # source ids of the editions the files hold
+    added_editions: list[str] = field(default_factory=list)
+    added_listings: list[str] = field(default_factory=list)
+    added_jurisdictions: list[str] = field(default_factory=list)
+    completed_jurisdictions: list[str] = field(default_factory=list)  # existing ones given a county the Census list gives
+    county_disagreements: list[str] = field(default_factory=list)  # existing ones whose county the Census list contradicts
+    unreadable_rows: list[str] = field(default_factory=list)
+    unmatched: list[str] = field(default_factory=list)  # rows (as the list wrote them) with no jurisdiction, and why
+    matches: list[str] = field(default_factory=list)  # listings joined to a group they were not first in, with why
+    no_longer_listed: list[str] = field(default_factory=list)
+    written: list[str] = field(default_factory=list)
+
+
+LOCAL_KINDS = ("city", "town", "village", "borough", "township")  # jurisdictions inside a county
 
 
 class ListPlan:
@@ -101,6 +122,7 @@ class ListPlan:
         known = self.by_ocd.get(record.get("ocd_id") or "") or (record["jurisdiction_id"] if record["jurisdiction_id"] in self.jurisdictions else None)
         if known:
             if not record.get("ocd_id") or self.jurisdictions[known].get("ocd_id") == record["ocd_id"]:
+                self._complete_county(known, record)
                 return known
             if not record.get("county_fips"):
                 return None
@@ -114,6 +136,40 @@ class ListPlan:
         self.report.added_jurisdictions.append(jid)
         self.changed[self.project.path_of_record("jurisdictions", jid)] = ("jurisdictions", self.jurisdictions[jid])
         return jid
+
+    def complete_counties(self, registry) -> None:
+        """Every city, town, village, borough or township whose file gives no county, or not where its
+        county comes from, is completed from the Census list (or its GEOID), whether or not a listing
+        names it; an existing county is never changed."""
+        by_ocd = {place.ocd_id: place for place in registry.by_geoid.values()}
+        for jid, data in sorted(self.jurisdictions.items()):
+            place = by_ocd.get(data.get("ocd_id") or "")
+            if data.get("kind") not in LOCAL_KINDS or data.get("county_basis") or place is None:
+                continue
+            if len(place.geoid) == 10:
+                record = {"county_fips": place.geoid[:5], "county_basis": "subdivision_geoid"}
+            else:
+                lies_in = registry.place_counties.county_of(place.geoid, place.name, data["state"], None)
+                record = {"county_fips": lies_in.county_fips, "county_basis": lies_in.basis, "other_counties": " | ".join(lies_in.others) or None}
+            self._complete_county(jid, record)
+
+    def _complete_county(self, jid: str, record: dict) -> None:
+        """An existing place without a county gets the one the Census list gives (a value is never
+        changed: where the file's county differs, the import says so for a curator)."""
+        existing = self.jurisdictions[jid]
+        basis = record.get("county_basis") or ""
+        if not record.get("county_fips") or not basis.startswith(("place_", "subdivision_")):
+            return
+        if not existing.get("county_fips") or (existing["county_fips"] == record["county_fips"] and not existing.get("county_basis")):
+            existing.update({key: record.get(key) for key in ("county_fips", "county_basis", "other_counties") if record.get(key)})
+            self.changed[self.project.path_of_record("jurisdictions", jid)] = ("jurisdictions", existing)
+            self.report.completed_jurisdictions.append(f"{jid}: county {record['county_fips']} ({basis})")
+        elif existing["county_fips"] != record["county_fips"] and record["county_fips"] not in (record.get("other_counties") or "") \
+                and existing.get("county_basis") != basis:
+            line = (f"{jid}: its file gives county {existing['county_fips']}, the Census list of places by county "
+                    f"{record['county_fips']}{' | ' + record['other_counties'] if record.get('other_counties') else ''}")
+            if line not in self.report.county_disagreements:
+                self.report.county_disagreements.append(line)
 
     def ordered_editions(self, kind: str) -> list[str]:
         """The editions of a list in raw/ (the archive's, old and new), in the order of their `as_of`
@@ -135,17 +191,26 @@ def run_import(project, family: str, books: list, registry_path: Path, make_plan
 
     if not books:
         raise ImportError_(f"archive/ holds no {family} file; add ICE's workbooks with `etl archive {family} FILE --obtained-from URL`")
-    registry = Registry(registry_path)
+    registry = Registry(registry_path, place_counties(project))
     with changing(project) as changes:
         files, problems = read_raw(project)
         if problems:
             raise ProblemError(problems)  # never import onto raw records that do not read cleanly
         plan = make_plan(files)
         plan.add_editions(editions(books), registry)
+        plan.complete_counties(registry)
         plan.report.unreadable_rows = sorted({*plan.report.unreadable_rows, *(problem for book in books for problem in book.problems)})
         plan.settle(decisions())
         plan.report.written = write_changes(project, changes, plan.changed, write)
     return plan.report
+
+
+def place_counties(project):
+    """The Census list of places by county and GeoNames' places, as archived (empty where they are not)."""
+    from ..archive import archived_path
+    from .places import CENSUS_FILE, GEONAMES_FILE, PlaceCounties
+
+    return PlaceCounties(archived_path(project, "census", CENSUS_FILE), archived_path(project, "geonames", GEONAMES_FILE))
 
 
 def write_changes(project, changes, changed: dict[Path, tuple[str, dict]], write: bool) -> list[str]:
