@@ -44,7 +44,7 @@ def _record(frames: dict[str, Frame]) -> _Record:
 def _read_record(frames: dict[str, Frame]) -> _Record:
     sources = frames["sources"]
     editions = [s for s in _rows(sources, ops.is_valid(sources.arrow.column("data_date")),
-                                 ["source_id", "edition_of", "data_date", "fiscal_year", WHERE, FILE]) if s["edition_of"] == KIND]
+                                 ["source_id", "edition_of", "data_date", WHERE, FILE]) if s["edition_of"] == KIND]
     order = [s["source_id"] for s in sorted(editions, key=lambda s: (s["data_date"], s["source_id"]))]
     position = {sid: index for index, sid in enumerate(order)}
     listings_frame, runs_frame = frames["detention_listings"], frames["detention_listing_runs"]
@@ -144,17 +144,19 @@ def editions_detention(frames: dict[str, Frame], table: TableSchema) -> Frame:
             listed[index].add(facility_id)
             typed[index][arrangement.get(kind, "")] = typed[index].get(arrangement.get(kind, ""), 0) + 1
     population = [0.0] * size
+    fiscal_year = [0] * size
     figures = frames["detention_figures"]
     position = {sid: index for index, sid in enumerate(record.order)}
-    for row in _rows(figures, ops.is_valid(figures.arrow.column("listing_id")), ["source_id", *LEVELS]):
+    for row in _rows(figures, ops.is_valid(figures.arrow.column("listing_id")), ["source_id", "fiscal_year", *LEVELS]):
         if row["source_id"] in position:
             population[position[row["source_id"]]] += sum(row[level] or 0.0 for level in LEVELS)
+            fiscal_year[position[row["source_id"]]] = row["fiscal_year"] or 0
     rows, places = [], []
     seen: set[str] = set()
     for index, sid in enumerate(record.order):
         source = record.editions[sid]
         before = listed[index - 1] if index else set()
-        rows.append({"source_id": sid, "data_date": source["data_date"], "fiscal_year": source["fiscal_year"] or 0,
+        rows.append({"source_id": sid, "data_date": source["data_date"], "fiscal_year": fiscal_year[index],
                      "facilities": len(listed[index]), "igsa_detention": typed[index].get("igsa_detention", 0),
                      "usms_rider": typed[index].get("usms_rider", 0), "first_listed": len(listed[index] - seen),
                      "no_longer_listed": len(before - listed[index]), "average_daily_population": round(population[index], 6)})
@@ -237,7 +239,7 @@ DETENTION_LISTS: dict[str, tuple[str, ...] | None] = {"sources": None, "detentio
 DERIVATIONS = {
     "detention_facilities": Derivation(detention_facilities, {**DETENTION_LISTS, "jurisdictions": ("jurisdiction_id", "county_fips")}),
     "detention_facility_runs": Derivation(detention_facility_runs, DETENTION_LISTS),
-    "editions_detention": Derivation(editions_detention, {**DETENTION_LISTS, "detention_figures": ("listing_id", "source_id", *LEVELS)}),
+    "editions_detention": Derivation(editions_detention, {**DETENTION_LISTS, "detention_figures": ("listing_id", "source_id", "fiscal_year", *LEVELS)}),
     "detention_consistency": Derivation(detention_consistency, {
         **DETENTION_LISTS, "actions": ("action_id", "jurisdiction_id", "action", "arrangement", "stage", "date", "date_end")},
         only={"actions": ("action", (*ENDING, *STARTING))}),

@@ -108,7 +108,7 @@ def test_an_edition_imports_validates_and_a_second_import_changes_nothing(detent
     assert raw_snapshot(root) == before
     tables = tables_of(root)
     source = next(s for s in tables["sources"] if s["source_id"] == "ice-detention-2025-12-26")
-    assert (source["data_date"], source["published"], source["fiscal_year"], source["rows"]) == (dt.date(2025, 12, 26), "2026-01-08", 2026, 4)
+    assert (source["data_date"], source["published"], source["rows"]) == (dt.date(2025, 12, 26), "2026-01-08", 4)
     assert "posted on the date in the file name FY26_detentionStats_01082026.xlsx" in source["date_basis"]
     listed = {f["name"]: f for f in tables["detention_facilities"]}
     assert listed["BOONE COUNTY JAIL"]["jurisdiction_id"] == "ky-boone-county" and listed["BOONE COUNTY JAIL"]["county_fips"] == "21015"
@@ -119,6 +119,7 @@ def test_an_edition_imports_validates_and_a_second_import_changes_nothing(detent
     boone = next(f for f in tables["detention_figures"] if f["listing_id"] == next(
         m["listing_id"] for m in tables["detention_listings"] if m["name"] == "BOONE COUNTY JAIL"))
     assert (boone["adp_level_a"], boone["alos_days"], boone["guaranteed_minimum"], boone["last_inspection_end"]) == (10.0, 2.5, None, dt.date(2025, 1, 16))
+    assert boone["fiscal_year"] == 2026
     assert next(m for m in tables["detention_listings"] if m["name"] == "BOONE COUNTY JAIL")["zip"] == "41005"
 
 

@@ -209,3 +209,13 @@ def test_the_readmes_import_example_runs_as_written_and_changes_nothing(tmp_path
         result = run(root, *command)
         assert result.exit_code == 0, (command, result.output[-2000:])
     assert {str(p.relative_to(root)): p.read_bytes() for p in sorted((root / "raw").rglob("*")) if p.is_file()} == before
+
+
+def test_the_published_package_validates_with_frictionless_as_the_readme_says():
+    """Every resource, CSV and Parquet, with its types, keys, hashes and sizes (Frictionless reads the
+    Parquet files with pandas, which turns a column of integers with empty cells into floats)."""
+    from frictionless import Package
+
+    report = Package(str(REPO / "datapackage.json")).validate()
+    assert report.valid, [(task.name, task.errors[:3]) for task in report.tasks if not task.valid]
+    assert "frictionless validate datapackage.json" in (REPO / "README.md").read_text("utf-8")

@@ -109,6 +109,7 @@ class _Plan(ListPlan):
         self.type_labels = dict(project.schemas.tables["detention_listings"].field("type_detailed").definitions)
         self.present: dict[str, dict[str, list[FacilityRow]]] = {}  # listing id -> {edition: the rows it gave (ICE repeats a few)}
         self.data_date: dict[str, str] = {}
+        self.fiscal_year: dict[str, str] = {}
 
     def reading_order(self, listing: dict) -> tuple:
         return (listing["name"].casefold(), listing["city"] or "", listing["listing_id"])
@@ -118,6 +119,7 @@ class _Plan(ListPlan):
         for edition in editions:
             self.report.editions.append(edition.source_id)
             self.data_date[edition.source_id] = edition.book.data_date.isoformat()
+            self.fiscal_year[edition.source_id] = str(edition.book.fiscal_year)
             self._add_source(edition)
             for row in edition.book.rows:
                 lid = facilities.listing_id(row.identity)
@@ -133,7 +135,7 @@ class _Plan(ListPlan):
             "url": DETENTION_PAGE, "publisher": PUBLISHER, "kind": "dataset", "edition_of": KIND,
             "title": f"ICE detention statistics, FY{book.fiscal_year % 100:02d}: facilities (data of {book.data_date.isoformat()})",
             "published": edition.published.isoformat(), "as_of": book.saved.strftime("%Y-%m-%dT%H:%M:%SZ") if book.saved else None,
-            "data_date": book.data_date.isoformat(), "fiscal_year": str(book.fiscal_year), "date_basis": edition.date_basis,
+            "data_date": book.data_date.isoformat(), "date_basis": edition.date_basis,
             "rows": str(len(book.rows)), "files": [{"file": b.name, "sha256": b.sha256} for b in edition.books],
             "notes": "An edition of ICE's detention statistics workbook, of which the facilities sheet is imported. ICE replaces the "
                      "workbook on its page; the files are kept in archive/ (see archive/MANIFEST.csv).",
@@ -167,7 +169,8 @@ class _Plan(ListPlan):
             self.report.unmatched.append(f"{row.name} ({state}, {row.type_detailed}): {note}")
         self.set(lid, "jurisdiction_id", jurisdiction_id)
         self.set(lid, "jurisdiction_note", note)
-        figures = [{"source_id": sid, "row": str(given.number), **dict(given.figures)} for sid, rows in self.present[lid].items() for given in rows]
+        figures = [{"source_id": sid, "row": str(given.number), "fiscal_year": self.fiscal_year[sid], **dict(given.figures)}
+                   for sid, rows in self.present[lid].items() for given in rows]
         kept = [f for f in record.get(FIGURES) or [] if f["source_id"] not in self.present[lid]]  # editions no longer archived
         self.set(lid, FIGURES, sorted([*kept, *figures], key=lambda f: (self.sources.get(f["source_id"], {}).get("data_date") or "", int(f["row"]))))
 
