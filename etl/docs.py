@@ -24,12 +24,28 @@ def generate(project: Project, command: click.Group, write: bool) -> list[str]:
     }
     text = (project.root / README).read_text("utf-8")
     text = _replace_section(text, "dictionary", data_dictionary(schemas))
+    text = _replace_section(text, "citation", citation_line(schemas.package))
     expected[README] = _replace_section(text, "commands", command_reference(command))
     stale = [path for path, content in expected.items() if _current(project, path) != content]
     if write:
         for path in stale:
             write_text_atomically(project.root / path, expected[path])
     return stale
+
+
+def refresh_citation(project: Project) -> None:
+    """Write the README's citation (for `etl release`, which changes the version it names)."""
+    path = project.root / README
+    text = path.read_text("utf-8") if path.exists() else ""
+    if "<!-- citation:start -->" in text:  # a project without the README's citation has nothing to refresh
+        write_text_atomically(path, _replace_section(text, "citation", citation_line(project.schemas.package)))
+
+
+def citation_line(package: dict) -> str:
+    """How to cite the dataset, with its version and release date (schemas/package.json)."""
+    released = f" ({package['created'][:10]})" if package.get("created") else ""
+    author = (package.get("contributors") or [{}])[0].get("title", "")
+    return f"> {author}, *{package['title']}*, version {package['version']}{released}, CC BY 4.0.\n"
 
 
 def _current(project: Project, path: str) -> str | None:

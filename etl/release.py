@@ -97,7 +97,10 @@ def release(project, version: str, day: dt.date, since: str | None, repository: 
         write_atomically(package_path, before)  # a release that cannot be published leaves the version as it was
         project.__dict__.pop("schemas", None)
         raise
-    written = [PACKAGE, "datapackage.json"]
+    from .docs import refresh_citation
+
+    refresh_citation(project)
+    written = [PACKAGE, "datapackage.json", "README.md"]
     entry = changelog_entry(version, day, base, now, diffs)
     changelog = project.root / CHANGELOG
     previous = changelog.read_text("utf-8") if changelog.exists() else CHANGELOG_HEAD

@@ -74,6 +74,7 @@ def test_a_side_that_is_neither_a_build_nor_a_revision_is_refused(repository):
 
 
 def test_the_first_release_writes_its_version_a_changelog_and_valid_citation_files(repository):
+    (repository / "README.md").write_text("How to cite:\n<!-- citation:start -->\nold\n<!-- citation:end -->\n")
     result = run(repository, "release", "1.0.0", "--date", "2026-12-01", "--repository", "https://example.org/dataset.git")
     assert result.exit_code == 0, result.output
     package = json.loads((repository / "datapackage.json").read_text())
@@ -85,6 +86,7 @@ def test_the_first_release_writes_its_version_a_changelog_and_valid_citation_fil
     assert (zenodo["upload_type"], zenodo["version"], zenodo["license"]) == ("dataset", "1.0.0", "cc-by-4.0")
     changelog = (repository / "CHANGELOG.md").read_text()
     assert "## 1.0.0 (2026-12-01)" in changelog and "- `actions`: 2 rows" in changelog
+    assert ", version 1.0.0 (2026-12-01), CC BY 4.0." in (repository / "README.md").read_text()
     assert run(repository, "build", "--check").exit_code == 0
 
 
