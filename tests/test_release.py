@@ -116,3 +116,12 @@ def test_a_release_needs_a_later_version_and_the_previous_releases_tag(repositor
     assert run(repository, "release", "1.0.0").exit_code == 0
     untagged = run(repository, "release", "1.1.0")
     assert untagged.exit_code == 1 and "there is no tag data-v1.0.0" in untagged.output
+
+
+def test_the_repositorys_citation_files_name_the_published_version():
+    package = json.loads((REPO / "datapackage.json").read_text("utf-8"))
+    citation = yaml.safe_load((REPO / "CITATION.cff").read_text("utf-8"))
+    jsonschema.validate(citation, CFF_SCHEMA)
+    assert citation["version"] == package["version"] == json.loads((REPO / ".zenodo.json").read_text("utf-8"))["version"]
+    assert citation["date-released"] == package["created"][:10]
+    assert f"## {package['version']} ({package['created'][:10]})" in (REPO / "CHANGELOG.md").read_text("utf-8")
