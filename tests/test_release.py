@@ -30,6 +30,10 @@ def git(root: Path, *args: str) -> str:
 
 @pytest.fixture
 def repository(project):
+    package = json.loads((project / "schemas/package.json").read_text("utf-8"))
+    package["version"] = "0.1.0"  # a project that has never been released
+    package.pop("created", None)
+    (project / "schemas/package.json").write_text(json.dumps(package, indent=2) + "\n")
     assert run(project, "build").exit_code == 0
     git(project, "init", "-q")
     git(project, "add", "-A")
