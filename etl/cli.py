@@ -293,11 +293,15 @@ def show(project: Project, query: str, output_format: str):
     import json
 
     shown = api.show(project, query)
-    if shown.candidates:
-        raise click.BadParameter(f"{query!r} could be any of: {', '.join(shown.candidates)}; give one of these ids", param_hint="QUERY")
     if shown.text is None:
-        close = f"; did you mean {', '.join(shown.suggestions)}?" if shown.suggestions else ""
-        raise click.BadParameter(f"no jurisdiction {query!r} (ids look like va-fairfax-county){close}", param_hint="QUERY")
+        if output_format == "json":
+            click.echo(json.dumps({"query": query, "candidates": shown.candidates, "suggestions": shown.suggestions}, indent=1))
+        elif shown.candidates:
+            click.echo(f"{query!r} could be any of these; give one of the ids:\n" + "\n".join(f"  {jid}" for jid in shown.candidates), err=True)
+        else:
+            close = f"; did you mean {', '.join(shown.suggestions)}?" if shown.suggestions else ""
+            click.echo(f"no jurisdiction {query!r} (ids look like va-fairfax-county; a name or part of one works too){close}", err=True)
+        sys.exit(EXIT_USAGE)
     click.echo(json.dumps(shown.record, indent=1, default=str, ensure_ascii=False) if output_format == "json" else shown.text)
 
 
@@ -332,7 +336,9 @@ def release(project: Project, version: str, day: str | None, since: str | None, 
     """Release the dataset as VERSION (MAJOR.MINOR.PATCH, the data's own version, apart from the
     code's): write it and the date into schemas/package.json and datapackage.json, a CHANGELOG.md entry
     from the diff with the previous release, CITATION.cff and .zenodo.json. Refused when the step is
-    smaller than the changes call for (a removed column needs a major release; added rows a minor one)."""
+    smaller than the changes call for (a removed column needs a major release; added rows a minor one).
+    Commit what it wrote and tag the commit data-vVERSION yourself: the next release finds the previous
+    one by that tag (or pass --since)."""
     from . import dates
 
     try:

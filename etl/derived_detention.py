@@ -90,7 +90,7 @@ def detention_facilities(frames: dict[str, Frame], table: TableSchema) -> Frame:
             "address": newest["address"], "city": newest["city"], "state": newest["state"], "zip": newest["zip"], "aor": newest["aor"],
             "type_detailed": newest["type_detailed"], "types": len({m["type_detailed"] for m in listings}),
             "arrangement": arrangement.get(newest["type_detailed"]), "jurisdiction_id": matched["jurisdiction_id"],
-            "jurisdiction_note": matched["jurisdiction_note"], "county_fips": county_of.get(matched["jurisdiction_id"] or ""),
+            "jurisdiction_note": matched["jurisdiction_note"], **_county(county_of.get(matched["jurisdiction_id"] or ""), newest),
             "first_listed": record.day(first), "first_listed_source_id": record.order[first],
             "last_listed": record.day(last), "last_listed_source_id": record.order[last],
             "editions": sum(end - start for start, end in spans), "gaps": len(spans) - 1,
@@ -101,6 +101,13 @@ def detention_facilities(frames: dict[str, Frame], table: TableSchema) -> Frame:
         rows.append(row)
         places.append(_where(newest, table, "facility_id"))
     return derived_frame(table, rows, places)
+
+
+def _county(of_jurisdiction: str | None, newest: dict) -> dict:
+    if of_jurisdiction:
+        return {"county_fips": of_jurisdiction, "county_from": "jurisdiction"}
+    city = newest.get("city_county_fips")
+    return {"county_fips": city, "county_from": "facility_city" if city else None}
 
 
 # -- detention_facility_runs ------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ class TableDiff:
     added: list[tuple] = field(default_factory=list)
     removed: list[tuple] = field(default_factory=list)
     changed: dict[tuple, list[str]] = field(default_factory=dict)  # key -> the fields whose values differ
+    values: dict[tuple, dict[str, tuple]] = field(default_factory=dict)  # key -> field -> (before, after)
     columns_added: list[str] = field(default_factory=list)
     columns_removed: list[str] = field(default_factory=list)
     only_in: str | None = None  # "before" or "after" for a table one side lacks
@@ -115,6 +116,7 @@ def _table_diff(name: str, key: list[str], old, new) -> TableDiff:
         fields = [c for c in shared if before[k].get(c) != after[k].get(c)]
         if fields:
             result.changed[k] = fields
+            result.values[k] = {c: (before[k].get(c), after[k].get(c)) for c in fields}
     return result
 
 
@@ -125,9 +127,17 @@ def _by_key(rows: list[dict], key: list[str]) -> dict[tuple, dict]:
 def summary(before: Build, after: Build, diffs: list[TableDiff], details: int = 0) -> str:
     """What changed, for a person: a line per table, and with `details` that many ids of each kind."""
     lines = [f"Comparing {before.label} with {after.label}"]
+    for key in ("version", "created"):
+        old, new = before.package.get(key), after.package.get(key)
+        if old != new:
+            lines.append(f"- the package's {key}: {old or '(none)'} -> {new or '(none)'}")
     changed = [d for d in diffs if not d.unchanged]
     if not changed:
         return "\n".join([*lines, "No table changed."])
+    return _tables(lines, diffs, changed, details)
+
+
+def _tables(lines: list[str], diffs: list[TableDiff], changed: list[TableDiff], details: int) -> str:
     for d in changed:
         if d.only_in:
             lines.append(f"- {d.name}: only in the {'later' if d.only_in == 'after' else 'earlier'} build ({max(d.rows_before, d.rows_after)} rows)")
@@ -142,18 +152,30 @@ def summary(before: Build, after: Build, diffs: list[TableDiff], details: int = 
                 by_field[name] = by_field.get(name, 0) + 1
         if by_field:
             lines.append("  changed fields: " + ", ".join(f"{name} ({count})" for name, count in sorted(by_field.items(), key=lambda i: (-i[1], i[0]))))
-        for label, ids in (("added", d.added), ("removed", d.removed), ("changed", list(d.changed))):
+        for label, ids in (("added", d.added), ("removed", d.removed)):
             if details and ids:
                 shown = ", ".join("/".join(k) for k in ids[:details])
                 lines.append(f"  {label}: {shown}" + (f" and {len(ids) - details} more" if len(ids) > details else ""))
+        for k in list(d.changed)[:details]:
+            values = "; ".join(f"{name} {_short(old)} -> {_short(new)}" for name, (old, new) in d.values[k].items())
+            lines.append(f"  changed {'/'.join(k)}: {values}")
+        if details and len(d.changed) > details:
+            lines.append(f"  and {len(d.changed) - details} more changed")
     unchanged = [d.name for d in diffs if d.unchanged]
     if unchanged:
         lines.append(f"Unchanged: {', '.join(unchanged)}")
     return "\n".join(lines)
 
 
+def _short(value, width: int = 60) -> str:
+    text = repr(value) if not isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
 def as_data(diffs: list[TableDiff]) -> list[dict]:
     return [{"table": d.name, "key": d.key, "rows_before": d.rows_before, "rows_after": d.rows_after, "only_in": d.only_in,
              "added": ["/".join(k) for k in d.added], "removed": ["/".join(k) for k in d.removed],
              "changed": {"/".join(k): fields for k, fields in d.changed.items()},
+             "values": {"/".join(k): {name: [str(old) if old is not None else None, str(new) if new is not None else None]
+                                      for name, (old, new) in v.items()} for k, v in d.values.items()},
              "columns_added": d.columns_added, "columns_removed": d.columns_removed} for d in diffs]

@@ -170,7 +170,8 @@ def _citation_lines(citation: dict, source: dict) -> list[str]:
 
 def find_jurisdictions(tables: dict[str, Table], query: str) -> list[dict]:
     """The jurisdictions `query` names: its id, its id without the state (`hudson-county`), or its name
-    (`Hudson County`, any case; with the state as `Hudson County, NJ`). Several when it is ambiguous."""
+    (`Hudson County`, any case; with the state as `Hudson County, NJ`); else every jurisdiction whose
+    name or id contains it (`hudson`). Several when it is ambiguous."""
     from .scaffold import slugify
 
     rows = tables["jurisdictions"].rows
@@ -180,8 +181,11 @@ def find_jurisdictions(tables: dict[str, Table], query: str) -> list[dict]:
         return exact
     name, _, state = wanted.rpartition(",") if "," in wanted else (wanted, "", "")
     slug, state = slugify(name), state.strip().upper()
-    return [j for j in rows if (j["jurisdiction_id"].split("-", 1)[1] == slug or slugify(j["name"]) == slug)
-            and (not state or j["state"] == state)]
+    in_state = [j for j in rows if not state or j["state"] == state]
+    whole = [j for j in in_state if j["jurisdiction_id"].split("-", 1)[1] == slug or slugify(j["name"]) == slug]
+    if whole or not slug:
+        return whole
+    return [j for j in in_state if slug in j["jurisdiction_id"] or slug in slugify(j["name"])]  # part of a name or id: every match
 
 
 def suggestions(tables: dict[str, Table], query: str, count: int = 5) -> list[str]:

@@ -52,7 +52,9 @@ def test_diff_names_each_changed_row_and_field_against_a_revision(repository):
     result = run(repository, "diff", "HEAD", "--details", "5")
     assert result.exit_code == 0, result.output
     assert "- actions: 2 -> 2 rows: 0 added, 0 removed, 1 changed" in result.output
-    assert "changed fields: summary (1)" in result.output and "changed: act-bbbbbbbb" in result.output
+    assert "changed fields: summary (1)" in result.output
+    old, new = '"The jail stopped holding people for ICE."', '"The jail stopped holding people for ICE that month."'
+    assert f"changed act-bbbbbbbb: summary {old} -> {new}" in result.output
     assert "Unchanged: jurisdictions" in result.output
     data = {d["table"]: d for d in json.loads(run(repository, "diff", "HEAD", "--format", "json").output)}
     assert data["actions"]["changed"] == {"act-bbbbbbbb": ["summary"]} and data["citations"]["changed"] == {}

@@ -54,3 +54,20 @@ def test_show_prints_the_timeline_in_date_order_with_sources(project):
 def test_show_an_unknown_jurisdiction_is_a_usage_error(project):
     result = run(project, "show", "xx-nowhere")
     assert result.exit_code == 2 and "no jurisdiction 'xx-nowhere'" in result.output
+
+
+def test_show_finds_a_jurisdiction_by_part_of_its_name_or_id_and_prints_json(project):
+    for query in ("contra-costa-county", "Contra Costa County, CA", "contra"):
+        result = run(project, "show", query)
+        assert result.exit_code == 0 and "[ca-contra-costa-county]" in result.output, query
+    record = json.loads(run(project, "show", "contra", "--format", "json").output)
+    assert record["jurisdiction"]["jurisdiction_id"] == "ca-contra-costa-county" and len(record["actions"]) == 2
+    assert [c["source"]["source_id"] for c in record["actions"][0]["citations"]] == ["example-news"]
+
+
+def test_show_lists_every_jurisdiction_a_query_could_mean(project):
+    write(project / "raw/jurisdictions/ca/contra-costa-water-district.yaml", "jurisdiction_id: ca-contra-costa-water-district\n"
+          "name: Contra Costa Water District\nkind: special_district\nstate: CA\nstate_fips: '06'\n")
+    result = run(project, "show", "contra", "--format", "json")
+    assert result.exit_code == 2
+    assert json.loads(result.output)["candidates"] == ["ca-contra-costa-county", "ca-contra-costa-water-district"]

@@ -42,29 +42,37 @@ def test_every_page_is_accessible_html_that_loads_nothing_from_elsewhere(site):
 
 def test_every_link_inside_the_site_resolves(site):
     for page in pages(site):
-        for _, _, target in LINK.findall(page.read_text("utf-8")):
-            if target.startswith(("http://", "https://", "#")) or not target:
+        text = page.read_text("utf-8")
+        for _, _, target in LINK.findall(text):
+            if target.startswith(("http://", "https://", "data:")) or not target:
                 continue
-            path = (page.parent / target.split("#", 1)[0]).resolve()
+            file, _, fragment = target.partition("#")
+            path = (page.parent / file).resolve() if file else page.resolve()
             assert path.is_file() and site.resolve() in path.parents, (page, target)
+            if fragment and path.suffix == ".html":
+                assert f'id="{fragment}"' in (text if path == page.resolve() else path.read_text("utf-8")), (page, target)
 
 
 def test_the_charts_and_the_map_have_text_alternatives_and_tables(site):
     index = (site / "index.html").read_text("utf-8")
-    charts = re.findall(r'<svg viewBox="0 0 640 240" role="img" aria-labelledby="([^"]+)"', index)
-    assert len(charts) == 2 and index.count("The numbers behind the chart") == 2
+    charts = re.findall(r'<svg viewBox="0 0 640 260" role="img" aria-labelledby="([^"]+)-t" aria-describedby="([^"]+)-d"', index)
+    assert len(charts) == 3 and index.count("The numbers behind the chart") == 3
+    for title, description in charts:
+        assert f'<title id="{title}-t">' in index and f'<desc id="{description}-d">' in index
     atlas = json.loads((REPO / "archive/us-atlas/counties-albers-10m.json").read_text("utf-8"))
-    assert index.count("<path d=") == len(atlas["objects"]["counties"]["geometries"])
-    assert '<title id="map-t">' in index and "The table behind the map" in index
-    hudson = re.search(r'<tr><td>34017</td><td><a href="j/nj-hudson-county.html">Hudson</a></td><td>([^<]+)</td></tr>', index)
-    assert hudson, "Hudson County is in the table behind the map, linked to its page"
+    objects = atlas["objects"]
+    assert index.count('<path d="') == len(objects["counties"]["geometries"]) + len(objects["states"]["geometries"])  # counties, then state borders
+    assert '<svg viewBox="0 0 975 610" aria-hidden="true"' in index and "The table behind the map" in index
+    hudson = re.search(r'<tr><td>NJ</td><td><a href="j/nj-hudson-county.html">Hudson County, NJ</a></td><td>34017</td><td>([^<]+)</td></tr>', index)
+    assert hudson, "Hudson County is in the table behind the map, with its state, linked to its page"
 
 
 def test_search_finds_every_jurisdiction_with_a_page(site):
     index = (site / "index.html").read_text("utf-8")
     entries = json.loads(re.search(r'<script type="application/json" id="index">(.*?)</script>', index).group(1))  # type: ignore[union-attr]
-    assert entries and all((site / href).is_file() for _, _, href in entries)
-    assert ["Hudson County", "NJ", "j/nj-hudson-county.html"] in entries
+    assert entries and all((site / href).is_file() for _, _, href, _ in entries)
+    assert ["Hudson County", "NJ", "j/nj-hudson-county.html", ""] in entries
+    assert any(what == "detention facility" and name == "Stewart Detention Center" for name, _, _, what in entries)
 
 
 def test_a_jurisdiction_page_gives_every_claim_with_its_source_and_text_fragment(site):
@@ -79,7 +87,7 @@ def test_a_jurisdiction_page_gives_every_claim_with_its_source_and_text_fragment
 
     for citation in citations:
         assert html.escape(citation["claim"]) in page
-    assert page.count('class="source" href="https://') == len(citations)
+    assert page.count('<li class="claim">') == len(citations)
     assert "#:~:text=" in page
 
 

@@ -169,6 +169,7 @@ class _Plan(ListPlan):
             self.report.unmatched.append(f"{row.name} ({state}, {row.type_detailed}): {note}")
         self.set(lid, "jurisdiction_id", jurisdiction_id)
         self.set(lid, "jurisdiction_note", note)
+        self.set(lid, "city_county_fips", registry.place_counties.county_of_city(state, row.city) if row.city else None)
         figures = [{"source_id": sid, "row": str(given.number), "fiscal_year": self.fiscal_year[sid], **dict(given.figures)}
                    for sid, rows in self.present[lid].items() for given in rows]
         kept = [f for f in record.get(FIGURES) or [] if f["source_id"] not in self.present[lid]]  # editions no longer archived

@@ -31,10 +31,13 @@ class PlaceCounties:
 
     def __init__(self, census: Path | None, geonames: Path | None):
         self.counties: dict[str, list[str]] = {}
+        self.by_name: dict[tuple[str, str], set[str]] = {}  # (USPS, plain name) -> the GEOIDs of places of that name
         if census is not None:
             with open(census, newline="", encoding="utf-8") as handle:
                 for row in csv.DictReader(handle, delimiter="|"):
-                    self.counties.setdefault(row["STATEFP"] + row["PLACEFP"], []).append(row["STATEFP"] + row["COUNTYFP"])
+                    geoid = row["STATEFP"] + row["PLACEFP"]
+                    self.counties.setdefault(geoid, []).append(row["STATEFP"] + row["COUNTYFP"])
+                    self.by_name.setdefault((row["STATE"], _plain(row["PLACENAME"])), set()).add(geoid)
         self.geonames_path = geonames
         self._points: dict[tuple[str, str], set[str]] | None = None
 
@@ -55,6 +58,13 @@ class PlaceCounties:
             main = found.pop()
             return PlaceCounty(main, BY_POINT, tuple(c for c in counties if c != main), f"{spans}; GeoNames' point for it lies in {main}")
         return PlaceCounty(None, None, tuple(counties), f"{spans}; neither an official list nor GeoNames says which is its main county")
+
+    def county_of_city(self, usps: str, city: str) -> str | None:
+        """The county of a city as an official list writes it (`LUMPKIN`), where the Census list has
+        exactly one place of that name in the state and that place lies in one county."""
+        places = self.by_name.get((usps, _plain(city)), set())
+        counties = {county for geoid in places for county in self.counties[geoid]}
+        return counties.pop() if len(places) == 1 and len(counties) == 1 else None
 
     def _point_counties(self, usps: str, name: str) -> set[str]:
         if self._points is None:
