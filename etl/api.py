@@ -165,14 +165,14 @@ class Shown:
 def show(project: Project, query: str) -> Shown:
     """One jurisdiction's record, found by id, id without the state, or name."""
     from .pipeline import load_dataset
-    from .report import find_jurisdictions, record_of, suggestions, timeline
+    from .report import find_jurisdictions, record_of, suggestions, timeline_text
 
     settle(project)
     tables = load_dataset(project).tables
     found = find_jurisdictions(tables, query)
     if len(found) == 1:
-        jid = found[0]["jurisdiction_id"]
-        return Shown(text=timeline(tables, jid), record=record_of(tables, jid))
+        record = record_of(tables, found[0]["jurisdiction_id"])
+        return Shown(text=timeline_text(record), record=record)
     if found:
         return Shown(candidates=sorted(j["jurisdiction_id"] for j in found))
     return Shown(suggestions=suggestions(tables, query))

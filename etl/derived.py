@@ -9,6 +9,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from . import arrow_ops as ops
 from . import dates
@@ -42,19 +43,25 @@ class _Record:
         return self.order[listing["list"]][listing["spans"][-1][1] - 1]
 
 
-_LAST: list = [None, None]  # the frames read last, and their record: both derived tables read the same one
+class LastRecord:
+    """The record several derived tables read, made once from the frames it reads and kept while
+    those same frames are passed (holding them, so that no other frame can take their ids)."""
 
+    def __init__(self, tables: tuple[str, ...], make: Callable[[dict[str, Frame]], Any]):
+        self.tables, self.make = tables, make
+        self.inputs: tuple | None = None
+        self.record: Any = None
 
-def _record(frames: dict[str, Frame]) -> _Record:
-    inputs = tuple(frames[name] for name in ("sources", "listings_287g", "listing_runs_287g"))
-    if _LAST[0] is None or any(new is not old for new, old in zip(inputs, _LAST[0], strict=True)):
-        _LAST[:] = [inputs, _read_record(frames)]  # holding the frames, so that no other frame can take their ids
-    return _LAST[1]
+    def __call__(self, frames: dict[str, Frame]) -> Any:
+        inputs = tuple(frames[name] for name in self.tables)
+        if self.inputs is None or any(new is not old for new, old in zip(inputs, self.inputs, strict=True)):
+            self.inputs, self.record = inputs, self.make(frames)
+        return self.record
 
 
 def _read_record(frames: dict[str, Frame]) -> _Record:
     sources = frames["sources"]
-    editions = _rows(sources, ops.is_valid(sources.arrow.column("edition_of")), ["source_id", "edition_of", "published", "as_of", "rows", WHERE, FILE])
+    editions = rows_of(sources, ops.is_valid(sources.arrow.column("edition_of")), ["source_id", "edition_of", "published", "as_of", "rows", WHERE, FILE])
     lists = frames["listings_287g"].schema.field("list").enum or ()  # the 287(g) lists, not every list that has editions
     editions = [s for s in editions if s["edition_of"] in lists and s["published"] and len(s["published"]) == 10]
     order: dict[str, list[str]] = {}
@@ -63,9 +70,9 @@ def _read_record(frames: dict[str, Frame]) -> _Record:
     position = {kind: {sid: index for index, sid in enumerate(sids)} for kind, sids in order.items()}
     listings_frame, runs_frame = frames["listings_287g"], frames["listing_runs_287g"]
     everything = ops.is_valid(listings_frame.arrow.column("listing_id"))
-    listings = _rows(listings_frame, everything, [*(f.name for f in listings_frame.schema.fields), WHERE, FILE])
+    listings = rows_of(listings_frame, everything, [*(f.name for f in listings_frame.schema.fields), WHERE, FILE])
     runs: dict[str, list[dict]] = {}
-    for run in _rows(runs_frame, ops.is_valid(runs_frame.arrow.column("listing_id")), ["listing_id", "from", "until"]):
+    for run in rows_of(runs_frame, ops.is_valid(runs_frame.arrow.column("listing_id")), ["listing_id", "from", "until"]):
         runs.setdefault(run["listing_id"], []).append(run)
     record = _Record(order, {s["source_id"]: dates.day(s["published"]) for s in editions}, editions, listings,
                      when={s["source_id"]: (s["as_of"] or s["published"], s["source_id"]) for s in editions})
@@ -82,7 +89,10 @@ def _read_record(frames: dict[str, Frame]) -> _Record:
     return record
 
 
-def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+_record = LastRecord(("sources", "listings_287g", "listing_runs_287g"), _read_record)  # both 287(g) tables read it
+
+
+def merged_spans(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """Spans joined where they touch or overlap: the runs of an agreement in one list."""
     found: list[tuple[int, int]] = []
     for start, end in sorted(spans):
@@ -97,14 +107,14 @@ def _by_list(listings: list[dict]) -> dict[str, list[tuple[int, int]]]:
     spans: dict[str, list[tuple[int, int]]] = {}
     for listing in listings:
         spans.setdefault(listing["list"], []).extend(listing["spans"])
-    return {kind: _merged(found) for kind, found in spans.items()}
+    return {kind: merged_spans(found) for kind, found in spans.items()}
 
 
-def _rows(frame: Frame, mask, fields: list[str]) -> list[dict]:
+def rows_of(frame: Frame, mask, fields: list[str]) -> list[dict]:
     return frame.in_read_order(mask, fields)
 
 
-def _where(row: dict, table: TableSchema, key: str) -> Where:
+def place_of(row: dict, table: TableSchema, key: str) -> Where:
     line, path, lines, _ = json.loads(row[WHERE])
     return Where(row[FILE], lines.get(key, line), f"{path} (its {table.name} row)")
 
@@ -116,14 +126,14 @@ def agreements_287g(frames: dict[str, Frame], table: TableSchema) -> Frame:
     ends = _curated_ends(frames["actions"])
     jurisdictions = frames["jurisdictions"]
     counties = {row["jurisdiction_id"]: (row["kind"], row["county_fips"]) for row in
-                _rows(jurisdictions, ops.is_valid(jurisdictions.arrow.column("jurisdiction_id")), ["jurisdiction_id", "kind", "county_fips"])}
+                rows_of(jurisdictions, ops.is_valid(jurisdictions.arrow.column("jurisdiction_id")), ["jurisdiction_id", "kind", "county_fips"])}
     rows, places = [], []
     for agreement_id, listings in sorted(record.by_agreement.items()):
         newest = max(listings, key=lambda m: m["last_key"])
         row = _agreement(agreement_id, listings, newest, record, ends)
         row["county_fips"], row["county_from"] = _county_of(row, listings, counties)
         rows.append(row)
-        places.append(_where(newest, table, "agreement_id"))
+        places.append(place_of(newest, table, "agreement_id"))
     return derived_frame(table, rows, places)
 
 
@@ -174,9 +184,9 @@ def _county_of(row: dict, listings: list[dict], counties: dict) -> tuple[str | N
 
 def _curated_ends(actions: Frame) -> dict[tuple, list[dict]]:
     """Curated actions that end a 287(g) arrangement, by (jurisdiction, model)."""
-    mask = ops.is_in(actions.arrow.column("action"), _strings(ENDING))
+    mask = ops.is_in(actions.arrow.column("action"), strings(ENDING))
     found: dict[tuple, list[dict]] = {}
-    for action in _rows(actions, mask, ["action_id", "jurisdiction_id", "arrangement", "actor_name", "stage", "date_end"]):
+    for action in rows_of(actions, mask, ["action_id", "jurisdiction_id", "arrangement", "actor_name", "stage", "date_end"]):
         if action["stage"] in ENDED_STAGES and (action["arrangement"] or "").startswith("287g"):
             found.setdefault((action["jurisdiction_id"], action["arrangement"]), []).append(action)
     return found
@@ -194,7 +204,7 @@ def _end_of(listings: list[dict], ends: dict) -> dict | None:
     return max(candidates, key=lambda a: (a["stage"] == "in_effect", a["date_end"] or dt.date.min, a["action_id"]), default=None)
 
 
-def _strings(values):
+def strings(values):
     import pyarrow as pa
 
     return pa.array(list(values), type=pa.string())
@@ -226,7 +236,7 @@ def editions_287g(frames: dict[str, Frame], table: TableSchema) -> Frame:
             rows.append({"source_id": sid, "list": kind, "published": record.published[sid], "as_of": source["as_of"],
                          "rows": source["rows"] or 0, "agreements": listed, "first_listed": newly.get(sid, 0),
                          "no_longer_listed": left[kind][index]})
-            places.append(_where(source, table, "source_id"))
+            places.append(place_of(source, table, "source_id"))
     return derived_frame(table, rows, places)
 
 

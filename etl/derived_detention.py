@@ -8,14 +8,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from . import arrow_ops as ops
-from .derived import Derivation, _merged, _rows, _where
+from .derived import ENDING, Derivation, LastRecord, merged_spans, place_of, rows_of, strings
 from .frames import FILE, WHERE, Frame, derived_frame
 from .names import stable_id
 from .schema import TableSchema
 
 KIND = "ice_detention_facilities"
 DETENTION_ARRANGEMENTS = ("igsa_detention", "usms_rider")
-ENDING = ("terminate", "suspend")
 STARTING = ("enter", "renew", "reinstate")
 LEVELS = ("adp_level_a", "adp_level_b", "adp_level_c", "adp_level_d")
 
@@ -31,27 +30,17 @@ class _Record:
         return self.editions[self.order[index]]["data_date"]
 
 
-_LAST: list = [None, None]
-
-
-def _record(frames: dict[str, Frame]) -> _Record:
-    inputs = tuple(frames[name] for name in ("sources", "detention_listings", "detention_listing_runs"))
-    if _LAST[0] is None or any(new is not old for new, old in zip(inputs, _LAST[0], strict=True)):
-        _LAST[:] = [inputs, _read_record(frames)]
-    return _LAST[1]
-
-
 def _read_record(frames: dict[str, Frame]) -> _Record:
     sources = frames["sources"]
-    editions = [s for s in _rows(sources, ops.is_valid(sources.arrow.column("data_date")),
+    editions = [s for s in rows_of(sources, ops.is_valid(sources.arrow.column("data_date")),
                                  ["source_id", "edition_of", "data_date", WHERE, FILE]) if s["edition_of"] == KIND]
     order = [s["source_id"] for s in sorted(editions, key=lambda s: (s["data_date"], s["source_id"]))]
     position = {sid: index for index, sid in enumerate(order)}
     listings_frame, runs_frame = frames["detention_listings"], frames["detention_listing_runs"]
-    listings = _rows(listings_frame, ops.is_valid(listings_frame.arrow.column("listing_id")),
+    listings = rows_of(listings_frame, ops.is_valid(listings_frame.arrow.column("listing_id")),
                      [*(f.name for f in listings_frame.schema.fields), WHERE, FILE])
     runs: dict[str, list[dict]] = {}
-    for run in _rows(runs_frame, ops.is_valid(runs_frame.arrow.column("listing_id")), ["listing_id", "from", "until"]):
+    for run in rows_of(runs_frame, ops.is_valid(runs_frame.arrow.column("listing_id")), ["listing_id", "from", "until"]):
         runs.setdefault(run["listing_id"], []).append(run)
     record = _Record(order, {s["source_id"]: s for s in editions}, listings)
     for listing in listings:
@@ -61,6 +50,9 @@ def _read_record(frames: dict[str, Frame]) -> _Record:
         if listing["spans"] and listing["facility_id"]:
             record.by_facility.setdefault(listing["facility_id"], []).append(listing)
     return record
+
+
+_record = LastRecord(("sources", "detention_listings", "detention_listing_runs"), _read_record)  # every detention table reads it
 
 
 def _newest(listings: list[dict]) -> dict:
@@ -74,13 +66,13 @@ def detention_facilities(frames: dict[str, Frame], table: TableSchema) -> Frame:
     arrangement = dict(frames["detention_listings"].schema.field("type_detailed").arrangements)
     jurisdictions = frames["jurisdictions"]
     county_of = {row["jurisdiction_id"]: row["county_fips"] for row in
-                 _rows(jurisdictions, ops.is_valid(jurisdictions.arrow.column("jurisdiction_id")), ["jurisdiction_id", "county_fips"])}
+                 rows_of(jurisdictions, ops.is_valid(jurisdictions.arrow.column("jurisdiction_id")), ["jurisdiction_id", "county_fips"])}
     rows, places = [], []
     operator = dict(frames["detention_listings"].schema.field("type_detailed").operators)
     for facility_id, listings in sorted(record.by_facility.items()):
         newest = _newest(listings)
         matched = max((m for m in listings if m["jurisdiction_id"]), key=lambda m: (m["spans"][-1][1], m["listing_id"]), default=newest)
-        spans = _merged([span for m in listings for span in m["spans"]])
+        spans = merged_spans([span for m in listings for span in m["spans"]])
         first, last = spans[0][0], spans[-1][1] - 1
         earliest = sorted(listings, key=lambda m: (m["spans"][0][0], m["listing_id"]))
         others = list(dict.fromkeys(m["name"] for m in earliest if m["name"] != newest["name"]))
@@ -99,7 +91,7 @@ def detention_facilities(frames: dict[str, Frame], table: TableSchema) -> Frame:
         if spans[-1][1] < len(record.order):
             row.update(status="no_longer_listed", not_listed_from=record.day(spans[-1][1]), not_listed_from_source_id=record.order[spans[-1][1]])
         rows.append(row)
-        places.append(_where(newest, table, "facility_id"))
+        places.append(place_of(newest, table, "facility_id"))
     return derived_frame(table, rows, places)
 
 
@@ -122,7 +114,7 @@ def facility_runs(record: _Record) -> list[tuple[str, str, int, int, dict]]:
             by_type.setdefault(listing["type_detailed"], []).extend(listing["spans"])
             sample.setdefault(listing["type_detailed"], listing)
         for kind, spans in by_type.items():
-            found += [(facility_id, kind, start, end, sample[kind]) for start, end in _merged(spans)]
+            found += [(facility_id, kind, start, end, sample[kind]) for start, end in merged_spans(spans)]
     return sorted(found, key=lambda run: (run[0], run[2], run[1]))
 
 
@@ -134,7 +126,7 @@ def detention_facility_runs(frames: dict[str, Frame], table: TableSchema) -> Fra
         rows.append({"facility_id": facility_id, "type_detailed": kind, "from": record.day(start), "from_source_id": record.order[start],
                      "until": record.day(end) if ended else None, "until_source_id": record.order[end] if ended else None,
                      "editions": end - start})
-        places.append(_where(listing, table, "facility_id"))
+        places.append(place_of(listing, table, "facility_id"))
     return derived_frame(table, rows, places)
 
 
@@ -154,7 +146,7 @@ def editions_detention(frames: dict[str, Frame], table: TableSchema) -> Frame:
     fiscal_year = [0] * size
     figures = frames["detention_figures"]
     position = {sid: index for index, sid in enumerate(record.order)}
-    for row in _rows(figures, ops.is_valid(figures.arrow.column("listing_id")), ["source_id", "fiscal_year", *LEVELS]):
+    for row in rows_of(figures, ops.is_valid(figures.arrow.column("listing_id")), ["source_id", "fiscal_year", *LEVELS]):
         if row["source_id"] in position:
             population[position[row["source_id"]]] += sum(row[level] or 0.0 for level in LEVELS)
             fiscal_year[position[row["source_id"]]] = row["fiscal_year"] or 0
@@ -168,7 +160,7 @@ def editions_detention(frames: dict[str, Frame], table: TableSchema) -> Frame:
                      "usms_rider": typed[index].get("usms_rider", 0), "first_listed": len(listed[index] - seen),
                      "no_longer_listed": len(before - listed[index]), "average_daily_population": round(population[index], 6)})
         seen |= listed[index]
-        places.append(_where(source, table, "source_id"))
+        places.append(place_of(source, table, "source_id"))
     return derived_frame(table, rows, places)
 
 
@@ -180,13 +172,13 @@ def detention_consistency(frames: dict[str, Frame], table: TableSchema) -> Frame
     record = _record(frames)
     arrangement = dict(frames["detention_listings"].schema.field("type_detailed").arrangements)
     actions = frames["actions"]
-    mask = ops.is_in(actions.arrow.column("action"), _strings((*ENDING, *STARTING)))
+    mask = ops.is_in(actions.arrow.column("action"), strings((*ENDING, *STARTING)))
     held: dict[str, list[tuple[str, str, int, int]]] = {}
     for facility_id, kind, start, end, listing in facility_runs(record):
         if listing["jurisdiction_id"] and arrangement.get(kind):
             held.setdefault(listing["jurisdiction_id"], []).append((facility_id, kind, start, end))
     names = {facility_id: _newest(listings)["name"] for facility_id, listings in record.by_facility.items()}
-    found = _rows(actions, mask, ["action_id", "jurisdiction_id", "action", "arrangement", "stage", "date", "date_end", WHERE, FILE])
+    found = rows_of(actions, mask, ["action_id", "jurisdiction_id", "action", "arrangement", "stage", "date", "date_end", WHERE, FILE])
     found = [a for a in found if a["arrangement"] in DETENTION_ARRANGEMENTS and a["action_id"] and a["jurisdiction_id"] and a["date_end"]]
     starts: dict[tuple, list] = {}
     for a in found:
@@ -200,7 +192,7 @@ def detention_consistency(frames: dict[str, Frame], table: TableSchema) -> Frame
         later = [day for day in starts.get((action["jurisdiction_id"], action["arrangement"]), []) if day > action["date_end"]]
         findings = _findings(action, held.get(action["jurisdiction_id"], []), record, arrangement, names, min(later, default=None))
         rows += findings
-        places += [_where(action, table, "action_id")] * len(findings)
+        places += [place_of(action, table, "action_id")] * len(findings)
     return derived_frame(table, rows, places)
 
 
@@ -234,12 +226,6 @@ def _finding(action: dict, kind: str, facility_id: str | None, source_id: str | 
             "action_date": action["date_end"],
             "action_says": f"{action['action']} ({action['stage']}) of its {action['arrangement']} arrangement, dated {action['date']}",
             "facility_id": facility_id, "source_id": source_id, "ice_says": ice_says}
-
-
-def _strings(values):
-    import pyarrow as pa
-
-    return pa.array(list(values), type=pa.string())
 
 
 DETENTION_LISTS: dict[str, tuple[str, ...] | None] = {"sources": None, "detention_listings": None, "detention_listing_runs": None}

@@ -63,16 +63,16 @@ def open_build(root: Path, side: str) -> Build:
     folder = Path(side)
     if (folder / "datapackage.json").is_file():
         return Build(side, json.loads((folder / "datapackage.json").read_text("utf-8")), lambda path: (folder / path).read_bytes())
-    found = _git(root, "rev-parse", "--verify", "--quiet", f"{side}^{{commit}}")
+    found = git(root, "rev-parse", "--verify", "--quiet", f"{side}^{{commit}}")
     if found is None:
         raise DiffError(f"{side!r} is neither a folder with a datapackage.json nor a git revision of {root}")
     commit = found.decode().strip()
-    package = _git(root, "show", f"{commit}:datapackage.json")
+    package = git(root, "show", f"{commit}:datapackage.json")
     if package is None:
         raise DiffError(f"revision {side} ({commit[:12]}) has no committed datapackage.json")
 
     def read(path: str) -> bytes:
-        found = _git(root, "show", f"{commit}:{path}")
+        found = git(root, "show", f"{commit}:{path}")
         if found is None:
             raise DiffError(f"revision {side} ({commit[:12]}) has no {path}")
         return found
@@ -80,7 +80,7 @@ def open_build(root: Path, side: str) -> Build:
     return Build(f"{side} ({commit[:12]})", json.loads(package), read)
 
 
-def _git(root: Path, *args: str) -> bytes | None:
+def git(root: Path, *args: str) -> bytes | None:
     try:
         done = subprocess.run(["git", "-C", str(root), *args], capture_output=True, check=False)
     except OSError:

@@ -16,7 +16,6 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from .diff import Build, TableDiff, compare, open_build
@@ -117,12 +116,12 @@ def _why(step: str) -> str:
 
 
 def _base(project, since: str | None, current: str) -> Build | None:
-    from .diff import DiffError, _git
+    from .diff import DiffError, git
 
     if since:
         return open_build(project.root, since)
     tag = TAG.format(version=current)
-    if _git(project.root, "rev-parse", "--verify", "--quiet", f"{tag}^{{commit}}") is None:
+    if git(project.root, "rev-parse", "--verify", "--quiet", f"{tag}^{{commit}}") is None:
         return None
     try:
         return open_build(project.root, tag)
@@ -191,7 +190,3 @@ def zenodo(package: dict, day: dt.date) -> dict:
         "description": package["description"], "creators": [{"name": AUTHOR}], "license": "cc-by-4.0",
         "keywords": package.get("keywords", []), "access_right": "open",
     }
-
-
-def current_version(root: Path) -> str:
-    return json.loads((root / PACKAGE).read_text("utf-8"))["version"]

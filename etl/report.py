@@ -75,51 +75,34 @@ def stats_text(summary: dict) -> str:
     return "\n".join(lines)
 
 
-def timeline(tables: dict[str, Table], jurisdiction_id: str) -> str | None:
-    """One jurisdiction's actions in date order, each with its sources and links; None if unknown."""
-    jurisdiction = next((j for j in tables["jurisdictions"].rows if j["jurisdiction_id"] == jurisdiction_id), None)
-    if jurisdiction is None:
-        return None
-    sources = {s["source_id"]: s for s in tables["sources"].rows}
-    actions = sorted(
-        (a for a in tables["actions"].rows if a["jurisdiction_id"] == jurisdiction_id),
-        key=lambda a: (a["date_end"], a["date_start"] or a["date_end"], a["action_id"]),
-    )
-    lines = [_heading(jurisdiction)]
-    for action in actions:
-        lines += ["", *_action_lines(action, tables, sources)]
-    if not actions:
+def timeline_text(record: dict) -> str:
+    """A jurisdiction's record (see `records`) for people: its curated actions, then ICE's lists."""
+    lines = [_heading(record["jurisdiction"])]
+    for action in record["actions"]:
+        lines += ["", *_action_lines(action)]
+    if not record["actions"]:
         lines.append("(no curated actions recorded)")
-    agreements = sorted((a for a in tables["agreements_287g"].rows if a["jurisdiction_id"] == jurisdiction_id),
-                        key=lambda a: (a["first_listed"], a["agreement_id"]))
-    if agreements:
+    if record["agreements_287g"]:
         lines += ["", "In ICE's 287(g) lists (agreements_287g):"]
-        lines += [_agreement_line(agreement) for agreement in agreements]
-    lines += _facility_lines(tables, jurisdiction_id)
-    return "\n".join(lines)
+        lines += [_agreement_line(agreement) for agreement in record["agreements_287g"]]
+    return "\n".join(lines + _facility_lines(record))
 
 
-def _facility_lines(tables: dict[str, Table], jurisdiction_id: str) -> list[str]:
+def _facility_lines(record: dict) -> list[str]:
     """The jurisdiction's facilities in ICE's detention lists, each with its runs (type, editions), and
     where its curated actions disagree with them."""
-    found = sorted((f for f in tables["detention_facilities"].rows if f["jurisdiction_id"] == jurisdiction_id),
-                   key=lambda f: (f["first_listed"], f["facility_id"]))
-    if not found:
+    if not record["detention_facilities"]:
         return []
-    runs: dict[str, list[dict]] = {}
-    for run in tables["detention_facility_runs"].rows:
-        runs.setdefault(run["facility_id"], []).append(run)
     lines = ["", "In ICE's detention statistics (detention_facilities):"]
-    for f in found:
+    for f in record["detention_facilities"]:
         status = "listed in the latest edition" if f["status"] == "listed" else f"not listed from {f['not_listed_from']}"
         lines.append(f"  {f['name']}, {f['city']}: {f['type_detailed']} ({f['arrangement'] or 'no local arrangement'}); "
                      f"listed {f['first_listed']} to {f['last_listed']} in {f['editions']} editions; {status}  [{f['facility_id']}]")
         lines += [f"    {r['type_detailed']} from {r['from']}" + (f" until {r['until']}" if r["until"] else "") + f" ({r['editions']} editions)"
-                  for r in sorted(runs.get(f["facility_id"], []), key=lambda r: r["from"])]
-    disagreements = [r for r in tables["detention_consistency"].rows if r["jurisdiction_id"] == jurisdiction_id]
-    if disagreements:
+                  for r in f["runs"]]
+    if record["detention_consistency"]:
         lines += ["", "Where its curated actions and ICE's lists disagree (detention_consistency):"]
-        lines += [f"  {r['kind']}: {r['action_id']} ({r['action_says']}); ICE: {r['ice_says']}" for r in disagreements]
+        lines += [f"  {r['kind']}: {r['action_id']} ({r['action_says']}); ICE: {r['ice_says']}" for r in record["detention_consistency"]]
     return lines
 
 
@@ -136,7 +119,7 @@ def _heading(j: dict) -> str:
     return f"{j['name']} ({j['kind'].replace('_', ' ')}, {j['state']}) [{j['jurisdiction_id']}]\n{codes}; {j['ocd_id']}"
 
 
-def _action_lines(action: dict, tables: dict[str, Table], sources: dict) -> list[str]:
+def _action_lines(action: dict) -> list[str]:
     disputed = "  [date disputed]" if action["date_disputed"] else ""
     lines = [
         f"{action['date']} ({action['date_precision']}){disputed}  {action['action']} / {action['stage']}  "
@@ -146,12 +129,9 @@ def _action_lines(action: dict, tables: dict[str, Table], sources: dict) -> list
     ]
     if action["notes"]:
         lines.append(f"  notes: {action['notes']}")
-    for link in tables["action_links"].rows:
-        if link["action_id"] == action["action_id"]:
-            lines.append(f"  {link['relation'].replace('_', ' ')} {link['related_action_id']}")
-    for citation in tables["citations"].rows:
-        if citation["action_id"] == action["action_id"]:
-            lines += _citation_lines(citation, sources[citation["source_id"]])
+    lines += [f"  {link['relation'].replace('_', ' ')} {link['related_action_id']}" for link in action["links"]]
+    for citation in action["citations"]:
+        lines += _citation_lines(citation, citation["source"])
     return lines
 
 

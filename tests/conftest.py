@@ -105,3 +105,28 @@ def importing(tmp_path):
     with open(registry, "w", newline="") as handle:
         csv.writer(handle).writerows([("id", "name", "census_geoid"), *REGISTRY_ROWS])
     return root, registry
+
+
+def run_readme_example(tmp_path: Path, heading: str, family: str) -> None:
+    """The README's commands after `heading` (archive, import, import --check), run on a copy of the
+    repository's inputs: each must succeed and raw/ must not change."""
+    import shlex
+
+    readme = (REPO / "README.md").read_text("utf-8")
+    block = readme.split(heading, 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
+    commands = [shlex.split(line)[1:] for line in block.splitlines() if line.startswith(".venv/bin/etl ")]
+    assert [command[:2] for command in commands] == [["archive", family], ["import", family], ["import", family]]
+    root = tmp_path / "clone"
+    for part in ("raw", "schemas", "imports", "archive"):
+        shutil.copytree(REPO / part, root / part)
+    if (REPO / ".etl-cache/workbooks").exists():  # only saves time: a missing cache is read again
+        shutil.copytree(REPO / ".etl-cache/workbooks", root / ".etl-cache/workbooks")
+
+    def raw() -> dict[str, bytes]:
+        return {str(p.relative_to(root)): p.read_bytes() for p in sorted((root / "raw").rglob("*")) if p.is_file()}
+
+    before = raw()
+    for command in commands:
+        result = run(root, *command)
+        assert result.exit_code == 0, (command, result.output[-2000:])
+    assert raw() == before

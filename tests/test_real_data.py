@@ -9,7 +9,7 @@ import csv
 import json
 
 import pytest
-from conftest import REPO, SHARED, run
+from conftest import REPO, SHARED, run, run_readme_example
 
 from etl.pipeline import load_dataset
 from etl.project import Project
@@ -192,23 +192,7 @@ def test_no_agreement_reported_no_longer_listed_is_listed_under_another_spelling
 def test_the_readmes_import_example_runs_as_written_and_changes_nothing(tmp_path):
     """The README's commands for a new edition, run on a copy of the repository's inputs: they end in
     `etl import ice-287g --check`, which fails unless raw/ says what the archived editions say."""
-    import shlex
-    import shutil
-
-    readme = (REPO / "README.md").read_text("utf-8")
-    block = readme.split("To add a new edition", 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
-    commands = [shlex.split(line)[1:] for line in block.splitlines() if line.startswith(".venv/bin/etl ")]
-    assert [command[:2] for command in commands] == [["archive", "ice-287g"], ["import", "ice-287g"], ["import", "ice-287g"]]
-    root = tmp_path / "clone"
-    for part in ("raw", "schemas", "imports", "archive"):
-        shutil.copytree(REPO / part, root / part)
-    if (REPO / ".etl-cache/workbooks").exists():  # only saves time: a missing cache is read again
-        shutil.copytree(REPO / ".etl-cache/workbooks", root / ".etl-cache/workbooks")
-    before = {str(p.relative_to(root)): p.read_bytes() for p in sorted((root / "raw").rglob("*")) if p.is_file()}
-    for command in commands:
-        result = run(root, *command)
-        assert result.exit_code == 0, (command, result.output[-2000:])
-    assert {str(p.relative_to(root)): p.read_bytes() for p in sorted((root / "raw").rglob("*")) if p.is_file()} == before
+    run_readme_example(tmp_path, "To add a new edition, archive the file", "ice-287g")
 
 
 def test_the_published_package_validates_with_frictionless_as_the_readme_says():

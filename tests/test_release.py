@@ -10,17 +10,11 @@ from pathlib import Path
 import jsonschema
 import pytest
 import yaml
-from conftest import REPO, run
+from conftest import REPO, SOURCE, run
 
 CFF_SCHEMA = json.loads((REPO / "tests/data/citation-file-format-1.2.0.schema.json").read_text("utf-8"))
-EXTRA_SOURCE = """\
-source_id: second-news
-url: https://example.org/news/2
-publisher: Example News
-title: Another example story
-published: 2018-11-02
-kind: news
-"""
+EXTRA_SOURCE = (SOURCE.replace("example-news", "second-news").replace("news/1", "news/2")
+                .replace("An example story", "Another example story").replace("2018-07-10", "2018-11-02"))
 
 
 def git(root: Path, *args: str) -> str:
