@@ -284,3 +284,62 @@ def _published(table: str) -> list[dict]:
 
 def test_the_readmes_detention_import_example_runs_as_written_and_changes_nothing(tmp_path):
     run_readme_example(tmp_path, "To add a new edition, archive the workbook", "ice-detention")
+
+
+# -- what the review found ------------------------------------------------------------------------------
+
+def test_a_facility_back_after_a_gap_is_one_finding_and_an_earlier_start_does_not_take_an_end_back(detention, tmp_path):
+    root, registry, first, second = detention
+    third = edition(tmp_path / "FY26_detentionStats_02122026.xlsx", dt.date(2026, 2, 5), FIRST)  # Contra Costa's jail again, after a gap
+    county = root / "raw/jurisdictions/ca/contra-costa-county.yaml"
+    county.write_text(county.read_text("utf-8").replace("  - action_id: act-aaaaaaaa", RESTART.replace("act-cccccccc", "act-dddddddd")
+                                                        .replace("2025-11-01", "2010-01-01") + "  - action_id: act-aaaaaaaa"), "utf-8")
+    assert archive_and_import(root, registry, first, second, third).exit_code == 0
+    tables = tables_of(root)
+    ended = [f for f in tables["detention_consistency"] if f["action_id"] == "act-bbbbbbbb"]
+    assert len(ended) == 1 and "in 2 editions from 2025-12-26 to 2026-02-05" in ended[0]["ice_says"]
+    assert len({f["finding_id"] for f in tables["detention_consistency"]}) == len(tables["detention_consistency"])
+
+
+def test_an_empty_facilities_sheet_is_refused(detention, tmp_path):
+    root, registry, _, _ = detention
+    empty = edition(tmp_path / "FY26_detentionStats_03012026.xlsx", dt.date(2026, 2, 20), [])
+    before = raw_snapshot(root)
+    result = archive_and_import(root, registry, empty)
+    assert result.exit_code != 0 and "lists no facility" in result.output
+    assert raw_snapshot(root) == before
+
+
+def test_a_figure_that_is_not_a_number_is_left_empty_and_reported_and_the_row_kept(detention, tmp_path):
+    root, registry, _, _ = detention
+    odd = jail("BOONE COUNTY JAIL", "BURLINGTON", "KY", 41005, "USMS IGA")
+    odd[9] = "N/A"  # Level A
+    book = edition(tmp_path / "FY26_detentionStats_01082026.xlsx", dt.date(2025, 12, 26), [odd])
+    result = archive_and_import(root, registry, book)
+    assert result.exit_code == 0, result.output
+    assert "row 7: Level A 'N/A' is not a number; that figure is left empty" in result.output
+    [figures] = tables_of(root)["detention_figures"]
+    assert figures["adp_level_a"] is None and figures["adp_level_b"] == 1.0
+
+
+def test_a_second_content_with_the_same_data_date_leaves_the_first_editions_id(detention, tmp_path):
+    root, registry, first, _ = detention
+    assert archive_and_import(root, registry, first).exit_code == 0
+    later = edition(tmp_path / "FY26_detentionStats_01092026.xlsx", dt.date(2025, 12, 26), FIRST[:2])  # saved the same day, other rows
+    later = set_saved(later, dt.datetime(2026, 1, 3, 18))  # saved after the first
+    assert archive_and_import(root, registry, later).exit_code == 0
+    ids = sorted(s["source_id"] for s in tables_of(root)["sources"] if s["edition_of"] == "ice_detention_facilities")
+    assert ids[0] == "ice-detention-2025-12-26" and len(ids) == 2 and ids[1].startswith("ice-detention-2025-12-26-")
+
+
+def test_a_listing_the_archived_editions_no_longer_hold_is_removed_and_said(detention):
+    root, registry, first, _ = detention
+    assert archive_and_import(root, registry, first).exit_code == 0
+    state = root / "raw/ice-detention/ky.yaml"
+    text = state.read_text("utf-8")
+    stale = text.split("  - listing_id: ", 2)[1]  # the first listing, as a second one that no row gives
+    state.write_text(text + "  - listing_id: " + stale.replace(stale.split("\n", 1)[0], "dtl-aaaaaaaaaaaa", 1).replace("name: BO", "name: OLD BO", 1), "utf-8")
+    assert run(root, "validate").exit_code == 0
+    result = run(root, "import", "ice-detention", "--registry", str(registry))
+    assert result.exit_code == 0 and "dtl-aaaaaaaaaaaa: OLD BO" in result.output
+    assert "dtl-aaaaaaaaaaaa" not in state.read_text("utf-8")
