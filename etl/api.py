@@ -16,8 +16,7 @@ import click
 from .cache import read_inputs, recall, remember
 from .project import Project
 from .rawwrite import changing, interrupted
-
-OCD_REGISTRY = "us_census_places.csv"  # the Open Civic Data registry file that imports match jurisdictions with
+from .reference import OCD_REGISTRY
 
 
 @dataclass

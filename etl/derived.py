@@ -159,7 +159,7 @@ def _agreement(agreement_id: str, listings: list[dict], newest: dict, record: _R
     if not any(spans[-1][1] == len(record.order[kind]) for kind, spans in runs.items()):
         following = record.order[newest["list"]][newest["spans"][-1][1]]
         row.update(status="no_longer_listed", not_listed_from=record.published[following], not_listed_from_source_id=following)
-    end = _end_of(listings, ends)
+    end = _end_of(agreement_id, listings, ends)
     if end:
         row.update(status="ended", ended=end["date_end"] if end["stage"] == "in_effect" else None, ended_action_id=end["action_id"])
     return row
@@ -186,21 +186,23 @@ def _curated_ends(actions: Frame) -> dict[tuple, list[dict]]:
     """Curated actions that end a 287(g) arrangement, by (jurisdiction, model)."""
     mask = ops.is_in(actions.arrow.column("action"), strings(ENDING))
     found: dict[tuple, list[dict]] = {}
-    for action in rows_of(actions, mask, ["action_id", "jurisdiction_id", "arrangement", "actor_name", "stage", "date_end"]):
+    for action in rows_of(actions, mask, ["action_id", "jurisdiction_id", "arrangement", "actor_name", "stage", "date_end", "agreement_id"]):
         if action["stage"] in ENDED_STAGES and (action["arrangement"] or "").startswith("287g"):
-            found.setdefault((action["jurisdiction_id"], action["arrangement"]), []).append(action)
+            key = ("agreement", action["agreement_id"]) if action["agreement_id"] else (action["jurisdiction_id"], action["arrangement"])
+            found.setdefault(key, []).append(action)
     return found
 
 
-def _end_of(listings: list[dict], ends: dict) -> dict | None:
-    """A curated action that names the agreement's agency and model (its actor is the agency)."""
+def _end_of(agreement_id: str, listings: list[dict], ends: dict) -> dict | None:
+    """The curated ending a curator linked to the agreement (`actions.agreement_id`), else one that
+    names the agreement's agency and model (its actor is the agency)."""
     from .names import normalized
 
-    candidates = [action for m in listings for action in ends.get((m["jurisdiction_id"], m["model"]), [])]
+    candidates = ends.get(("agreement", agreement_id), [])
     if not candidates:
-        return None
-    names = {normalized(m["agency"]) for m in listings}
-    candidates = [action for action in candidates if normalized(action["actor_name"] or "") in names]
+        names = {normalized(m["agency"]) for m in listings}
+        candidates = [action for m in listings for action in ends.get((m["jurisdiction_id"], m["model"]), [])
+                      if normalized(action["actor_name"] or "") in names]
     return max(candidates, key=lambda a: (a["stage"] == "in_effect", a["date_end"] or dt.date.min, a["action_id"]), default=None)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import canonical, scaffold
+from . import canonical, reference, scaffold
 from .load import Mapping, RawFile, parse_blob, read_blob
 from .pipeline import read_raw
 from .problems import Problem, ProblemError
@@ -95,7 +95,34 @@ def require_canonical(project: Project, path: Path, table: str) -> tuple[bytes, 
 
 def add_jurisdiction(project: Project, state: str, name: str, kind: str) -> str:
     record = scaffold.jurisdiction(state, name, kind)
+    record.update(_reference_codes(project, state.upper(), name, kind))
     return _add_record(project, "jurisdictions", record)
+
+
+def _reference_codes(project: Project, state: str, name: str, kind: str) -> dict:
+    """A county's or place's FIPS, GEOID and OCD id from the reference lists the importers use (the
+    Census county list, the OCD registry, the Census places by county); none where they do not
+    name it, so that the skeleton's TODOs stay for a curator to fill from those lists."""
+    from .archive import archived_path
+    from .importers.jurisdictions import Registry, Resolved, county_record, municipality_record
+    from .importers.places import place_counties
+    from .importers.sheets import ImportError_, Row
+
+    if kind == "state" or state not in reference.state_fips_by_usps():
+        return {}
+    registry_path = archived_path(project, "ocd", reference.OCD_REGISTRY)
+    if registry_path is None:
+        return {}
+    try:
+        registry = Registry(registry_path, place_counties(project))
+    except (ImportError_, OSError, ValueError):
+        return {}
+    county_kinds = ("county", "parish", "independent_city", "consolidated_city_county")
+    row = Row(state, name, "County" if kind in county_kinds else "Municipality", name if kind in county_kinds else "", "", "", None)
+    found = county_record(row, registry) if kind in county_kinds else municipality_record(row, registry)
+    if not isinstance(found, Resolved) or found.record["name"] != name:
+        return {}
+    return {key: value for key, value in found.record.items() if key not in ("jurisdiction_id", "name", "kind", "state") and value is not None}
 
 
 def add_action(project: Project, jurisdiction_id: str) -> str:

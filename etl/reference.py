@@ -6,6 +6,8 @@ import csv
 from functools import cache
 from importlib import resources
 
+OCD_REGISTRY = "us_census_places.csv"  # the Open Civic Data registry file (archive/ocd/) that jurisdictions are matched with
+
 
 def _rows(name: str) -> list[dict]:
     header, *rows = _table(name)

@@ -242,3 +242,16 @@ def test_a_closed_pipe_ends_quietly(project, monkeypatch):
     result = run(project, "show", "ca-contra-costa-county")
     assert result.exit_code == 141
     assert "internal error" not in result.output and "Traceback" not in result.output
+
+
+def test_new_jurisdiction_takes_its_codes_from_the_archived_reference_lists(importing, tmp_path):
+    root, registry = importing
+    ocd = tmp_path / "us_census_places.csv"
+    ocd.write_bytes(registry.read_bytes())
+    assert run(root, "archive", "ocd", str(ocd), "--obtained-from", "https://example.org/ocd").exit_code == 0
+    assert run(root, "new", "jurisdiction", "--state", "NC", "--name", "Mecklenburg County", "--kind", "county").exit_code == 0
+    text = (root / "raw/jurisdictions/nc/mecklenburg-county.yaml").read_text()
+    assert "county_fips: '37119'\n" in text and "ocd_id: ocd-division/country:us/state:nc/county:mecklenburg\n" in text
+    assert run(root, "new", "jurisdiction", "--state", "NC", "--name", "Nowhere County", "--kind", "county").exit_code == 0
+    unknown = (root / "raw/jurisdictions/nc/nowhere-county.yaml").read_text()
+    assert "county_fips: TODO\n" in unknown and "ocd_id: TODO\n" in unknown  # no list names it: nothing is guessed

@@ -277,6 +277,39 @@ def test_an_end_is_derived_only_from_a_curated_action_naming_the_agency(importin
     assert (cherokee["status"], cherokee["ended"], cherokee["ended_action_id"]) == ("ended", dt.date(2026, 1, 20), "act-endended1")
 
 
+def test_an_ending_linked_by_agreement_id_ends_that_agreement_whoever_acted(importing, tmp_path):
+    root, registry = importing
+    assert do_import(root, registry, workbook(tmp_path / EDITION, HEADER, rows_v1())).exit_code == 0
+    cherokee = next(a for a in tables_of(root)["agreements_287g"] if a["state"] == "AL" and a["agency"].startswith("Cherokee"))
+    path = root / "raw/jurisdictions/al/cherokee-county.yaml"
+    ending = """\
+        actions:
+          - action_id: act-linkedend1
+            date: 2026-02
+            action: terminate
+            stage: approved
+            arrangement: 287g_warrant_service_officer
+            actor_role: county_board
+            actor_name: The County Commission
+            initiated_by: local
+            summary: The commission voted to end the sheriff's agreement.
+            agreement_id: {agreement}
+            citations:
+              - source_id: example-news
+                claim: The commission voted to end the agreement.
+                locator: paragraph 1
+        """
+    write(root / "raw/sources/example-news.yaml", "source_id: example-news\nurl: https://example.org/news/1\npublisher: Example News\nkind: news\n")
+    base = path.read_text()
+    path.write_text(base + textwrap.dedent(ending).format(agreement=cherokee["agreement_id"]))
+    linked = next(a for a in tables_of(root)["agreements_287g"] if a["agreement_id"] == cherokee["agreement_id"])
+    assert (linked["status"], linked["ended"], linked["ended_action_id"]) == ("ended", None, "act-linkedend1")
+    path.write_text(base + textwrap.dedent(ending).format(agreement="agr-000000000000"))
+    result = run(root, "validate")
+    assert result.exit_code == 1
+    assert "actions[0].agreement_id: 'agr-000000000000' is not an agreement in ICE's 287(g) record" in result.output
+
+
 def test_a_file_that_is_not_such_a_list_is_refused_and_nothing_is_written(importing, tmp_path):
     root, registry = importing
     other = workbook(tmp_path / EDITION, ["NAME", "ADDRESS"], [["x", "y"]])

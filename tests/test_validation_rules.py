@@ -30,7 +30,7 @@ def test_the_fixture_is_valid(project):
 CASES = [
     # (case id, text to replace in the jurisdiction file, its replacement, expected problems)
     ("unknown key", "    summary: The jail", "    colour: red\n    summary: The jail",
-     [f"{J}:30: actions[1].colour: is not a known key (allowed: action_id, date, action, stage, arrangement, actor_role, actor_name, initiated_by, summary, notes, citations, links)"]),
+     [f"{J}:30: actions[1].colour: is not a known key (allowed: action_id, date, action, stage, arrangement, actor_role, actor_name, initiated_by, summary, notes, agreement_id, citations, links)"]),
     ("list where text is due", "actor_name: Sheriff Example\n    initiated_by: local\n    summary: The jail",
      "actor_name: [a, b]\n    initiated_by: local\n    summary: The jail",
      [f"{J}:28: actions[1].actor_name: must be text, not a list"]),

@@ -92,3 +92,10 @@ def _read_points(path: Path) -> dict[tuple[str, str], set[str]]:
         if place.get("country") == "US" and place.get("admin2") and place.get("admin1") in fips:
             found.setdefault((place["admin1"], _plain(place["name"])), set()).add(fips[place["admin1"]] + place["admin2"])
     return found
+
+
+def place_counties(project) -> PlaceCounties:
+    """The Census list of places by county and GeoNames' places, as archived (empty where they are not)."""
+    from ..archive import archived_path
+
+    return PlaceCounties(archived_path(project, "census", CENSUS_FILE), archived_path(project, "geonames", GEONAMES_FILE))

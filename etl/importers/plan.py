@@ -187,6 +187,7 @@ def run_import(project, family: str, books: list, registry_path: Path, make_plan
     from ..problems import ProblemError
     from ..rawwrite import changing
     from .jurisdictions import Registry
+    from .places import place_counties
     from .sheets import ImportError_
 
     if not books:
@@ -203,14 +204,6 @@ def run_import(project, family: str, books: list, registry_path: Path, make_plan
         plan.settle(decisions())
         plan.report.written = write_changes(project, changes, plan.changed, write)
     return plan.report
-
-
-def place_counties(project):
-    """The Census list of places by county and GeoNames' places, as archived (empty where they are not)."""
-    from ..archive import archived_path
-    from .places import CENSUS_FILE, GEONAMES_FILE, PlaceCounties
-
-    return PlaceCounties(archived_path(project, "census", CENSUS_FILE), archived_path(project, "geonames", GEONAMES_FILE))
 
 
 def write_changes(project, changes, changed: dict[Path, tuple[str, dict]], write: bool) -> list[str]:
