@@ -32,6 +32,7 @@ def stats(tables: dict[str, Table]) -> dict:
         "share_multi_source": _share(sum(sources_per_action[a["action_id"]] > 1 for a in actions), total),
         "share_date_disputed": _share(sum(a["date_disputed"] for a in actions), total),
         "by": {name: dict(sorted(counter.items(), key=lambda item: (-item[1], item[0]))) for name, counter in by.items()},
+        "stories": stories(tables),
         "ice_287g": {
             "editions": len(tables["editions_287g"].rows), "listings": len(tables["listings_287g"].rows),
             "agreements": dict(sorted(Counter(a["status"] for a in tables["agreements_287g"].rows).items())),
@@ -47,6 +48,41 @@ def stats(tables: dict[str, Table]) -> dict:
     }
 
 
+DETENTION = ("igsa_detention", "usms_rider")
+BEFORE_EFFECT = ("announced", "approved", "notice_given")
+
+
+def stories(tables: dict[str, Table]) -> dict:
+    """How complete the curated stories are: the targets of the coverage statement in the README."""
+    actions, links = tables["actions"].rows, tables["action_links"].rows
+    kind_of = {row["jurisdiction_id"]: row["kind"] for row in tables["jurisdictions"].rows}
+    prompting = {link["related_action_id"] for link in links if link["relation"] == "prompted_by"}
+    protests = [a for a in actions if a["action"] == "protest"]
+    left = [a for a in tables["agreements_287g"].rows if a["not_listed_from"]]
+    return {
+        "states_with_actions": len({a["jurisdiction_id"] for a in actions if kind_of[a["jurisdiction_id"]] == "state"}),
+        "protests": len(protests),
+        "protests_linked": sum(a["action_id"] in prompting for a in protests),
+        "links": dict(sorted(Counter(link["relation"] for link in links).items())),
+        "detention_endings_not_in_effect": _endings_before_effect(actions),
+        "agreements_left_list": len(left),
+        "agreements_left_list_explained": sum(bool(a["ended_action_id"]) for a in left),
+    }
+
+
+def _endings_before_effect(actions: list[dict]) -> list[str]:
+    """Jurisdictions whose latest detention ending stops before it took effect (announced, approved or
+    notice given), with no in-effect ending or later re-entry: each needs an action or a note saying
+    that no source gives the day."""
+    latest: dict[tuple, dict] = {}
+    for a in actions:
+        if a["arrangement"] in DETENTION and a["action"] in ("terminate", "enter", "reinstate", "renew"):
+            key = (a["jurisdiction_id"], a["arrangement"])
+            if key not in latest or (a["date_end"], a["stage"] == "in_effect") >= (latest[key]["date_end"], latest[key]["stage"] == "in_effect"):
+                latest[key] = a
+    return sorted({jid for (jid, _), a in latest.items() if a["action"] == "terminate" and a["stage"] in BEFORE_EFFECT})
+
+
 def _share(part: int, whole: int) -> float:
     return round(part / whole, 4) if whole else 0.0
 
@@ -59,6 +95,14 @@ def stats_text(summary: dict) -> str:
         f"actions with more than one source: {summary['share_multi_source']:.1%}",
         f"actions whose date a source disputes: {summary['share_date_disputed']:.1%}",
     ]
+    told = summary["stories"]
+    lines.append(f"stories: state-level actions in {told['states_with_actions']} states; {told['protests']} protests, "
+                 f"{told['protests_linked']} linked to a decision they prompted; links "
+                 + ", ".join(f"{relation} {count}" for relation, count in told["links"].items()))
+    lines.append(f"287(g) agreements no longer listed: {told['agreements_left_list']}, of which a curated action explains "
+                 f"{told['agreements_left_list_explained']}")
+    stopped = told["detention_endings_not_in_effect"]
+    lines.append(f"detention endings whose latest step is before it took effect: {len(stopped)}" + (f" ({', '.join(stopped)})" if stopped else ""))
     ice = summary["ice_287g"]
     lines.append(f"ICE's 287(g) lists: {ice['editions']} editions, {ice['listings']} listings, agreements "
                  + ", ".join(f"{status} {count}" for status, count in ice["agreements"].items()))

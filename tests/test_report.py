@@ -71,3 +71,40 @@ def test_show_lists_every_jurisdiction_a_query_could_mean(project):
     result = run(project, "show", "contra", "--format", "json")
     assert result.exit_code == 2
     assert json.loads(result.output)["candidates"] == ["ca-contra-costa-county", "ca-contra-costa-water-district"]
+
+
+def test_stats_says_which_detention_endings_stop_before_they_took_effect(project):
+    summary = json.loads(run(project, "stats", "--format", "json").stdout)
+    assert summary["stories"]["detention_endings_not_in_effect"] == []  # the ending took effect in November
+    assert summary["stories"]["links"] == {"carries_out": 1}
+    without_effect = JURISDICTION[:JURISDICTION.index("  - action_id: act-bbbbbbbb")]
+    write(project / "raw/jurisdictions/ca/contra-costa-county.yaml", without_effect)
+    summary = json.loads(run(project, "stats", "--format", "json").stdout)
+    assert summary["stories"]["detention_endings_not_in_effect"] == ["ca-contra-costa-county"]
+    assert "detention endings whose latest step is before it took effect: 1 (ca-contra-costa-county)" in run(project, "stats").stdout
+
+
+def test_stats_counts_protests_linked_to_the_decisions_they_prompted(project):
+    protest = """\
+  - action_id: act-cccccccc
+    date: 2018-06
+    action: protest
+    stage: occurred
+    arrangement: igsa_detention
+    actor_role: public
+    actor_name: Protesters
+    initiated_by: public
+    summary: Protesters marched on the jail against its ICE contract.
+    citations:
+      - source_id: example-news
+        claim: People marched on the jail.
+        locator: paragraph 3
+"""
+    prompt = "      - relation: prompted_by\n        related_action_id: act-cccccccc\n"
+    linked = JURISDICTION.replace("        related_action_id: act-aaaaaaaa\n", "        related_action_id: act-aaaaaaaa\n" + prompt)
+    write(project / "raw/jurisdictions/ca/contra-costa-county.yaml", JURISDICTION + protest)
+    told = json.loads(run(project, "stats", "--format", "json").stdout)["stories"]
+    assert (told["protests"], told["protests_linked"]) == (1, 0)
+    write(project / "raw/jurisdictions/ca/contra-costa-county.yaml", linked + protest)
+    told = json.loads(run(project, "stats", "--format", "json").stdout)["stories"]
+    assert (told["protests"], told["protests_linked"], told["links"]) == (1, 1, {"carries_out": 1, "prompted_by": 1})
