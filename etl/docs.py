@@ -25,7 +25,10 @@ def generate(project: Project, command: click.Group, write: bool) -> list[str]:
     text = (project.root / README).read_text("utf-8")
     text = _replace_section(text, "dictionary", data_dictionary(schemas))
     text = _replace_section(text, "citation", citation_line(schemas.package))
-    expected[README] = _replace_section(text, "commands", command_reference(command))
+    text = _replace_section(text, "commands", command_reference(command))
+    if "<!-- coverage:start -->" in text:  # only the project's own README states its coverage
+        text = _replace_section(text, "coverage", coverage(project))
+    expected[README] = text
     stale = [path for path, content in expected.items() if _current(project, path) != content]
     if write:
         for path in stale:
@@ -39,6 +42,14 @@ def refresh_citation(project: Project) -> None:
     text = path.read_text("utf-8") if path.exists() else ""
     if "<!-- citation:start -->" in text:  # a project without the README's citation has nothing to refresh
         write_text_atomically(path, _replace_section(text, "citation", citation_line(project.schemas.package)))
+
+
+def coverage(project: Project) -> str:
+    """The README's coverage table and story counts, from the tables as `etl build` publishes them."""
+    from .pipeline import load_dataset
+    from .report import coverage_markdown
+
+    return coverage_markdown(load_dataset(project).tables)
 
 
 def citation_line(package: dict) -> str:

@@ -50,6 +50,7 @@ def stats(tables: dict[str, Table]) -> dict:
 
 DETENTION = ("igsa_detention", "usms_rider")
 BEFORE_EFFECT = ("announced", "approved", "notice_given")
+NO_SOURCE = "no source read gives"  # the words a curator's note uses when no source says when an ending took effect
 
 
 def stories(tables: dict[str, Table]) -> dict:
@@ -59,28 +60,86 @@ def stories(tables: dict[str, Table]) -> dict:
     prompting = {link["related_action_id"] for link in links if link["relation"] == "prompted_by"}
     protests = [a for a in actions if a["action"] == "protest"]
     left = [a for a in tables["agreements_287g"].rows if a["not_listed_from"]]
+    stopped = _endings_before_effect(actions)
     return {
         "states_with_actions": len({a["jurisdiction_id"] for a in actions if kind_of[a["jurisdiction_id"]] == "state"}),
         "protests": len(protests),
         "protests_linked": sum(a["action_id"] in prompting for a in protests),
         "links": dict(sorted(Counter(link["relation"] for link in links).items())),
-        "detention_endings_not_in_effect": _endings_before_effect(actions),
+        "detention_endings_not_in_effect": sorted(stopped),
+        "detention_endings_without_note": sorted(jid for jid, action in stopped.items() if NO_SOURCE not in (action["notes"] or "").lower()),
         "agreements_left_list": len(left),
         "agreements_left_list_explained": sum(bool(a["ended_action_id"]) for a in left),
     }
 
 
-def _endings_before_effect(actions: list[dict]) -> list[str]:
+def _endings_before_effect(actions: list[dict]) -> dict[str, dict]:
     """Jurisdictions whose latest detention ending stops before it took effect (announced, approved or
-    notice given), with no in-effect ending or later re-entry: each needs an action or a note saying
-    that no source gives the day."""
+    notice given), with no in-effect ending or later re-entry, and that ending: each needs an action
+    or a note saying that no source read gives the day (`NO_SOURCE` in its notes)."""
     latest: dict[tuple, dict] = {}
     for a in actions:
         if a["arrangement"] in DETENTION and a["action"] in ("terminate", "enter", "reinstate", "renew"):
             key = (a["jurisdiction_id"], a["arrangement"])
             if key not in latest or (a["date_end"], a["stage"] == "in_effect") >= (latest[key]["date_end"], latest[key]["stage"] == "in_effect"):
                 latest[key] = a
-    return sorted({jid for (jid, _), a in latest.items() if a["action"] == "terminate" and a["stage"] in BEFORE_EFFECT})
+    return {jid: a for (jid, _), a in sorted(latest.items()) if a["action"] == "terminate" and a["stage"] in BEFORE_EFFECT}
+
+
+ARRANGEMENT_GROUPS = {  # the README's coverage table counts curated actions by these groups of `arrangement`
+    "jail detention contracts": ("igsa_detention", "usms_rider", "immigration_detention"),
+    "287(g) agreements and the campaigns around them": ("287g_jail_enforcement", "287g_task_force", "287g_warrant_service_officer", "287g_model_unspecified"),
+    "detainer and cooperation policies and state laws": ("detainer_policy", "cooperation_policy", "task_force_mou"),
+    "data sharing": ("arrest_data_sharing", "lpr_data_sharing"),
+}
+SOURCE_KINDS = {"news": "news", "republished": "republished copies", "government": "government", "advocacy": "advocacy",
+                "legal": "legal", "press_release": "press releases", "dataset": "datasets", "blog": "blogs", "other": "other"}
+
+
+def coverage_markdown(tables: dict[str, Table]) -> str:
+    """The README's coverage table and the completeness of the stories, from the published tables."""
+    summary = stats(tables)
+    actions, sources = tables["actions"].rows, {s["source_id"]: s for s in tables["sources"].rows}
+    state_of = {row["jurisdiction_id"]: row["state"] for row in tables["jurisdictions"].rows}
+    cited = {c["source_id"] for c in tables["citations"].rows}
+    kinds = Counter("ICE editions" if sources[s]["edition_of"] else SOURCE_KINDS[sources[s]["kind"]] for s in cited)
+    arrangements = summary["by"]["arrangement"]
+    groups = ", ".join(f"{name} ({sum(arrangements.get(v, 0) for v in values)})" for name, values in ARRANGEMENT_GROUPS.items())
+    latest = max((a["date_end"] for a in actions), default=None)
+    editions = sorted(e["published"] for e in tables["editions_287g"].rows)
+    agreements = summary["ice_287g"]["agreements"]
+    held = tables["editions_detention"].rows
+    data_dates = sorted(e["data_date"] for e in held)
+    last_held = max(held, key=lambda e: e["data_date"]) if held else None
+    told = summary["stories"]
+    stopped, silent = told["detention_endings_not_in_effect"], told["detention_endings_without_note"]
+    rows = [
+        "| layer | what | coverage | as of |",
+        "|---|---|---|---|",
+        f"| curated actions | {len(actions):,} dated actions (decisions, notices, changes in effect, protests) in "
+        f"{summary['jurisdictions_with_actions']:,} jurisdictions of {len({state_of[a['jurisdiction_id']] for a in actions})} states, "
+        f"with {len(tables['citations'].rows):,} citations of {len(cited):,} sources ("
+        + ", ".join(f"{kind} {n}" for kind, n in sorted(kinds.items(), key=lambda item: (-item[1], item[0]))) + ") "
+        f"| by arrangement: {groups} | the latest action is of {latest} |",
+        f"| ICE's 287(g) lists | every edition archived, participating and pending: {len(editions)} editions, "
+        f"{len(tables['listings_287g'].rows):,} distinct rows, {sum(agreements.values()):,} agreements "
+        f"| from the edition of {editions[0] if editions else '-'} to that of {editions[-1] if editions else '-'}; "
+        f"{agreements.get('listed', 0):,} agreements in the latest edition | edition of {editions[-1] if editions else '-'} |",
+        f"| ICE's detention statistics | every facility of {len(held)} editions: {len(tables['detention_facilities'].rows)} facilities, "
+        f"with each edition's population figures | data pulled from {data_dates[0] if held else '-'} to {data_dates[-1] if held else '-'}; "
+        f"{last_held['facilities'] if last_held else 0} facilities in the latest edition | data of {data_dates[-1] if held else '-'} |",
+        "",
+        "How complete the stories are (`etl stats` prints the same numbers):",
+        "",
+        f"- state-level actions (laws, executive orders, rulings) in {told['states_with_actions']} of the 50 states and DC;",
+        f"- {told['protests']} protests and campaigns, {told['protests_linked']} of them linked to a decision a source says they prompted;",
+        "- links between actions: " + ", ".join(f"{relation.replace('_', ' ')} {n}" for relation, n in told["links"].items()) + ";",
+        f"- 287(g) agreements that left ICE's list: {told['agreements_left_list']}, of which a curated action explains "
+        f"{told['agreements_left_list_explained']};",
+        f"- detention endings whose latest step comes before the end took effect: {len(stopped)}" + (f" ({', '.join(stopped)})" if stopped else "")
+        + f"; without a note saying that no source read gives the day: {len(silent)}" + (f" ({', '.join(silent)})." if silent else "."),
+    ]
+    return "\n".join(rows) + "\n"
 
 
 def _share(part: int, whole: int) -> float:
@@ -101,8 +160,9 @@ def stats_text(summary: dict) -> str:
                  + ", ".join(f"{relation} {count}" for relation, count in told["links"].items()))
     lines.append(f"287(g) agreements no longer listed: {told['agreements_left_list']}, of which a curated action explains "
                  f"{told['agreements_left_list_explained']}")
-    stopped = told["detention_endings_not_in_effect"]
-    lines.append(f"detention endings whose latest step is before it took effect: {len(stopped)}" + (f" ({', '.join(stopped)})" if stopped else ""))
+    stopped, silent = told["detention_endings_not_in_effect"], told["detention_endings_without_note"]
+    lines.append(f"detention endings whose latest step is before it took effect: {len(stopped)}" + (f" ({', '.join(stopped)})" if stopped else "")
+                 + f"; of them without a note that no source read gives the day: {len(silent)}" + (f" ({', '.join(silent)})" if silent else ""))
     ice = summary["ice_287g"]
     lines.append(f"ICE's 287(g) lists: {ice['editions']} editions, {ice['listings']} listings, agreements "
                  + ", ".join(f"{status} {count}" for status, count in ice["agreements"].items()))

@@ -81,7 +81,12 @@ def test_stats_says_which_detention_endings_stop_before_they_took_effect(project
     write(project / "raw/jurisdictions/ca/contra-costa-county.yaml", without_effect)
     summary = json.loads(run(project, "stats", "--format", "json").stdout)
     assert summary["stories"]["detention_endings_not_in_effect"] == ["ca-contra-costa-county"]
+    assert summary["stories"]["detention_endings_without_note"] == ["ca-contra-costa-county"]
     assert "detention endings whose latest step is before it took effect: 1 (ca-contra-costa-county)" in run(project, "stats").stdout
+    noted = without_effect.replace("    citations:\n", "    notes: No source read gives the day the contract ended; searched local news.\n    citations:\n", 1)
+    write(project / "raw/jurisdictions/ca/contra-costa-county.yaml", noted)
+    summary = json.loads(run(project, "stats", "--format", "json").stdout)
+    assert (summary["stories"]["detention_endings_not_in_effect"], summary["stories"]["detention_endings_without_note"]) == (["ca-contra-costa-county"], [])
 
 
 def test_stats_counts_protests_linked_to_the_decisions_they_prompted(project):
