@@ -9,7 +9,9 @@ import re
 import click
 
 from .files import write_text_atomically
+from .pipeline import load_dataset
 from .project import Project
+from .report import coverage_markdown, survey_markdown
 from .schema import data_dictionary, raw_json_schema
 
 README = "README.md"
@@ -26,8 +28,10 @@ def generate(project: Project, command: click.Group, write: bool) -> list[str]:
     text = _replace_section(text, "dictionary", data_dictionary(schemas))
     text = _replace_section(text, "citation", citation_line(schemas.package))
     text = _replace_section(text, "commands", command_reference(command))
-    if "<!-- coverage:start -->" in text:  # only the project's own README states its coverage
-        text = _replace_section(text, "coverage", coverage(project))
+    if "<!-- coverage:start -->" in text:  # only the project's own README states its coverage (from the tables as built)
+        tables = load_dataset(project).tables
+        text = _replace_section(text, "coverage", coverage_markdown(tables))
+        text = _replace_section(text, "survey", survey_markdown(tables))
     expected[README] = text
     stale = [path for path, content in expected.items() if _current(project, path) != content]
     if write:
@@ -42,14 +46,6 @@ def refresh_citation(project: Project) -> None:
     text = path.read_text("utf-8") if path.exists() else ""
     if "<!-- citation:start -->" in text:  # a project without the README's citation has nothing to refresh
         write_text_atomically(path, _replace_section(text, "citation", citation_line(project.schemas.package)))
-
-
-def coverage(project: Project) -> str:
-    """The README's coverage table and story counts, from the tables as `etl build` publishes them."""
-    from .pipeline import load_dataset
-    from .report import coverage_markdown
-
-    return coverage_markdown(load_dataset(project).tables)
 
 
 def citation_line(package: dict) -> str:

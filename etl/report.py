@@ -142,6 +142,32 @@ def coverage_markdown(tables: dict[str, Table]) -> str:
     return "\n".join(rows) + "\n"
 
 
+TERRITORIES = ("AS", "GU", "MP", "PR", "VI")  # the survey covers the 50 states and DC
+
+
+def survey_markdown(tables: dict[str, Table]) -> str:
+    """The README's state-law survey: for the 50 states and DC, the state-level actions recorded and
+    how the state's laws were searched (`jurisdictions.law_survey`)."""
+    from . import reference
+
+    states = {row["state"]: row for row in tables["jurisdictions"].rows if row["kind"] == "state"}
+    by_state: dict[str, list[dict]] = {}
+    for a in tables["actions"].rows:
+        if a["jurisdiction_id"] in {row["jurisdiction_id"] for row in states.values()}:
+            by_state.setdefault(a["jurisdiction_id"].split("-")[0].upper(), []).append(a)
+    rows = ["| state | state-level actions recorded | how its laws were searched, and what was found |", "|---|---|---|"]
+    names = {**reference.state_names_by_usps(), "DC": "District of Columbia"}  # the Census list writes D.C.
+    for usps, name in sorted(names.items(), key=lambda item: item[1]):
+        if usps in TERRITORIES:
+            continue
+        found = by_state.get(usps, [])
+        years = sorted({str((a["date_start"] or a["date_end"]).year) for a in found})
+        recorded = f"{len(found)} ({years[0]}-{years[-1]})" if len(years) > 1 else f"{len(found)} ({years[0]})" if years else "none"
+        survey = (states.get(usps) or {}).get("law_survey") or "not yet surveyed"
+        rows.append(f"| {name} | {recorded} | {' '.join(survey.split())} |")
+    return "\n".join(rows) + "\n"
+
+
 def _share(part: int, whole: int) -> float:
     return round(part / whole, 4) if whole else 0.0
 

@@ -404,6 +404,8 @@ def _geography_of(row: dict, where, given: set[str]) -> list[Problem]:
         problems.append(where.problem("ocd_id", f"{shown(ocd)} is not in {state} (it must start with {ocd_state!r})"))
     if row["kind"] == STATE_KIND and (county or place):
         problems.append(where.problem("county_fips" if county else "place_geoid", "must be empty for a state"))
+    if row["kind"] not in (STATE_KIND, None) and row.get("law_survey"):
+        problems.append(where.problem("law_survey", f"must be empty for a {row['kind'].replace('_', ' ')}: it says how a state's laws were searched"))
     if row["kind"] == STATE_KIND and ocd and ocd != ocd_state:
         problems.append(where.problem("ocd_id", f"{shown(ocd)} is not a state's id (use {ocd_state!r})"))
     named = isinstance(row["name"], str) and not re.search(NOT_PLAIN, row["name"])  # else its field check says so

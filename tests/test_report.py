@@ -113,3 +113,23 @@ def test_stats_counts_protests_linked_to_the_decisions_they_prompted(project):
     write(project / "raw/jurisdictions/ca/contra-costa-county.yaml", linked + protest)
     told = json.loads(run(project, "stats", "--format", "json").stdout)["stories"]
     assert (told["protests"], told["protests_linked"], told["links"]) == (1, 1, {"carries_out": 1, "prompted_by": 1})
+
+
+def test_the_survey_lists_every_state_and_dc_with_its_laws_and_how_it_was_searched(project):
+    from etl.pipeline import load_dataset
+    from etl.project import Project
+    from etl.report import survey_markdown
+
+    write(project / "raw/jurisdictions/ca/california.yaml", """\
+        jurisdiction_id: ca-california
+        name: California
+        kind: state
+        state: CA
+        state_fips: '06'
+        ocd_id: ocd-division/country:us/state:ca
+        law_survey: Searched news and the legislature's site for 2017-2026; found the laws recorded here.
+        """)
+    table = survey_markdown(load_dataset(Project(project)).tables).splitlines()
+    assert len(table) == 2 + 51  # heading, rule, the 50 states and DC; no territories
+    assert "| California | none | Searched news and the legislature's site for 2017-2026; found the laws recorded here. |" in table
+    assert "| District of Columbia | none | not yet surveyed |" in table

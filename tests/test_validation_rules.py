@@ -93,6 +93,9 @@ CASES = [
      [f"{J}:1: jurisdiction_id: 'ca-contra-costa' belongs in raw/jurisdictions/ca/contra-costa.yaml, not in {J}"]),
     ("id of another state", "jurisdiction_id: ca-contra-costa-county", "jurisdiction_id: va-contra-costa-county",
      [f"{J}:1: jurisdiction_id: 'va-contra-costa-county' must start with the state code 'ca' and a hyphen"]),
+    ("law survey outside a state", "ocd_id: ocd-division/country:us/state:ca/county:contra_costa\n",
+     "ocd_id: ocd-division/country:us/state:ca/county:contra_costa\nlaw_survey: Searched the county code.\n",
+     [f"{J}:8: law_survey: must be empty for a county: it says how a state's laws were searched"]),
     ("stated date that is no date", "        locator: paragraph 2\n", "        locator: paragraph 2\n        date_stated: 2018-11-31\n",
      [f"{J}:35: actions[1].citations[0].date_stated: '2018-11-31' is not a date (use YYYY, YYYY-MM or YYYY-MM-DD, a span START/END, or ../END)"]),
 ]
