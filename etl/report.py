@@ -117,7 +117,7 @@ def coverage_markdown(tables: dict[str, Table]) -> str:
         "| layer | what | coverage | as of |",
         "|---|---|---|---|",
         f"| curated actions | {len(actions):,} dated actions (decisions, notices, changes in effect, protests) in "
-        f"{summary['jurisdictions_with_actions']:,} jurisdictions of {len({state_of[a['jurisdiction_id']] for a in actions})} states, "
+        f"{summary['jurisdictions_with_actions']:,} jurisdictions of {_states_and_dc({state_of[a['jurisdiction_id']] for a in actions})}, "
         f"with {len(tables['citations'].rows):,} citations of {len(cited):,} sources ("
         + ", ".join(f"{kind} {n}" for kind, n in sorted(kinds.items(), key=lambda item: (-item[1], item[0]))) + ") "
         f"| by arrangement: {groups} | the latest action is of {latest} |",
@@ -143,6 +143,11 @@ def coverage_markdown(tables: dict[str, Table]) -> str:
 
 
 TERRITORIES = ("AS", "GU", "MP", "PR", "VI")  # the survey covers the 50 states and DC
+
+
+def _states_and_dc(codes: set[str]) -> str:
+    states = len(codes - {"DC"})
+    return f"{states} states" + (" and DC" if "DC" in codes else "")
 
 
 def survey_markdown(tables: dict[str, Table]) -> str:
