@@ -60,6 +60,8 @@ def stories(tables: dict[str, Table]) -> dict:
     prompting = {link["related_action_id"] for link in links if link["relation"] == "prompted_by"}
     protests = [a for a in actions if a["action"] == "protest"]
     left = [a for a in tables["agreements_287g"].rows if a["not_listed_from"]]
+    # an ending linked to an agreement explains its absence at any stage (an announced withdrawal too)
+    ending = {a["agreement_id"] for a in actions if a["agreement_id"] and a["action"] in ("terminate", "suspend")}
     stopped = _endings_before_effect(actions)
     return {
         "states_with_actions": len({a["jurisdiction_id"] for a in actions if kind_of[a["jurisdiction_id"]] == "state"}),
@@ -69,7 +71,7 @@ def stories(tables: dict[str, Table]) -> dict:
         "detention_endings_not_in_effect": sorted(stopped),
         "detention_endings_without_note": sorted(jid for jid, action in stopped.items() if NO_SOURCE not in (action["notes"] or "").lower()),
         "agreements_left_list": len(left),
-        "agreements_left_list_explained": sum(bool(a["ended_action_id"]) for a in left),
+        "agreements_left_list_explained": sum(bool(a["ended_action_id"]) or a["agreement_id"] in ending for a in left),
     }
 
 

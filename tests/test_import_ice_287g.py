@@ -461,3 +461,36 @@ def test_an_archived_name_is_never_a_path(importing, tmp_path):
     result = run(root, "archive", "ice-287g", str(tmp_path / "in"), "--manifest", str(manifest))
     assert result.exit_code == 1 and "is not a file name this archive keeps" in result.output
     assert not (root / "archive").exists() and not (root / "raw/a.xlsx").exists()
+
+
+def test_an_announced_withdrawal_linked_to_an_agreement_explains_its_absence_without_ending_it(importing, tmp_path):
+    import json
+
+    root, registry = importing
+    assert do_import(root, registry, *history(tmp_path)[:2]).exit_code == 0
+    virginia = [a for a in tables_of(root)["agreements_287g"] if a["state"] == "VA"][0]
+    before = json.loads(run(root, "stats", "--format", "json").stdout)["stories"]
+    assert (before["agreements_left_list"], before["agreements_left_list_explained"]) == (1, 0)
+    path = root / f"raw/jurisdictions/va/{virginia['jurisdiction_id'].removeprefix('va-')}.yaml"
+    write(root / "raw/sources/example-news.yaml", "source_id: example-news\nurl: https://example.org/news/1\npublisher: Example News\nkind: news\n")
+    path.write_text(path.read_text() + textwrap.dedent(f"""\
+        actions:
+          - action_id: act-withdrawn1
+            date: 2026-01-20
+            action: terminate
+            stage: announced
+            arrangement: {virginia['model']}
+            actor_role: sheriff
+            actor_name: The sheriff
+            initiated_by: local
+            summary: The sheriff said the office would withdraw from its 287(g) agreement.
+            agreement_id: {virginia['agreement_id']}
+            citations:
+              - source_id: example-news
+                claim: The sheriff announced the withdrawal.
+                locator: paragraph 1
+        """))
+    after = json.loads(run(root, "stats", "--format", "json").stdout)["stories"]
+    assert (after["agreements_left_list"], after["agreements_left_list_explained"]) == (1, 1)
+    linked = next(a for a in tables_of(root)["agreements_287g"] if a["agreement_id"] == virginia["agreement_id"])
+    assert linked["status"] == "no_longer_listed"  # announced, not approved or in effect: ICE's absence is explained, not an end
