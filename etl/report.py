@@ -162,17 +162,26 @@ def survey_markdown(tables: dict[str, Table]) -> str:
     for a in tables["actions"].rows:
         if a["jurisdiction_id"] in {row["jurisdiction_id"] for row in states.values()}:
             by_state.setdefault(a["jurisdiction_id"].split("-")[0].upper(), []).append(a)
-    rows = ["| state | state-level actions recorded | how its laws were searched, and what was found |", "|---|---|---|"]
     names = {**reference.state_names_by_usps(), "DC": "District of Columbia"}  # the Census list writes D.C.
+    surveys = {usps: " ".join(((states.get(usps) or {}).get("law_survey") or "").split()) for usps in names if usps not in TERRITORIES}
+    common = _common_first_sentence(list(surveys.values()))
+    rows = [f"Every state: {common}", ""] if common else []
+    rows += ["| state | state-level actions recorded | how its laws were searched, and what was found |", "|---|---|---|"]
     for usps, name in sorted(names.items(), key=lambda item: item[1]):
         if usps in TERRITORIES:
             continue
         found = by_state.get(usps, [])
         years = sorted({str((a["date_start"] or a["date_end"]).year) for a in found})
         recorded = f"{len(found)} ({years[0]}-{years[-1]})" if len(years) > 1 else f"{len(found)} ({years[0]})" if years else "none"
-        survey = (states.get(usps) or {}).get("law_survey") or "not yet surveyed"
-        rows.append(f"| {name} | {recorded} | {' '.join(survey.split())} |")
+        survey = surveys[usps].removeprefix(common).strip() if common else surveys[usps]
+        rows.append(f"| {name} | {recorded} | {survey or 'not yet surveyed'} |")
     return "\n".join(rows) + "\n"
+
+
+def _common_first_sentence(texts: list[str]) -> str:
+    """The first sentence, when every text starts with the same one (said once above the table)."""
+    firsts = {text.split(". ", 1)[0] + "." for text in texts if ". " in text}
+    return firsts.pop() if len(firsts) == 1 and all(". " in text for text in texts) else ""
 
 
 def _share(part: int, whole: int) -> float:

@@ -133,3 +133,11 @@ def test_the_survey_lists_every_state_and_dc_with_its_laws_and_how_it_was_search
     assert len(table) == 2 + 51  # heading, rule, the 50 states and DC; no territories
     assert "| California | none | Searched news and the legislature's site for 2017-2026; found the laws recorded here. |" in table
     assert "| District of Columbia | none | not yet surveyed |" in table
+
+
+def test_the_survey_says_a_first_sentence_every_state_shares_once():
+    from etl.report import _common_first_sentence
+
+    assert _common_first_sentence(["Searched news. Found A.", "Searched news. None found."]) == "Searched news."
+    assert _common_first_sentence(["Searched news. Found A.", "Searched laws. Found B."]) == ""
+    assert _common_first_sentence(["Searched news. Found A.", ""]) == ""  # a state not yet surveyed keeps the table honest
