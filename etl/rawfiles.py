@@ -107,6 +107,7 @@ def _reference_codes(project: Project, state: str, name: str, kind: str) -> dict
     from .importers.jurisdictions import Registry, Resolved, county_record, municipality_record
     from .importers.places import place_counties
     from .importers.sheets import ImportError_, Row
+    from .validate import COUNTY_KINDS
 
     if kind == "state" or state not in reference.state_fips_by_usps():
         return {}
@@ -117,9 +118,9 @@ def _reference_codes(project: Project, state: str, name: str, kind: str) -> dict
         registry = Registry(registry_path, place_counties(project))
     except (ImportError_, OSError, ValueError):
         return {}
-    county_kinds = ("county", "parish", "independent_city", "consolidated_city_county")
-    row = Row(state, name, "County" if kind in county_kinds else "Municipality", name if kind in county_kinds else "", "", "", None)
-    found = county_record(row, registry) if kind in county_kinds else municipality_record(row, registry)
+    county = kind in COUNTY_KINDS
+    row = Row(state, name, "County" if county else "Municipality", name if county else "", "", "", None)
+    found = county_record(row, registry) if county else municipality_record(row, registry)
     if not isinstance(found, Resolved) or found.record["name"] != name:
         return {}
     return {key: value for key, value in found.record.items() if key not in ("jurisdiction_id", "name", "kind", "state") and value is not None}

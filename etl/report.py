@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from .derived import ENDING
 from .tables import Table
 
 BREAKDOWNS = {"state": "jurisdiction's state", "year": "year", "action": "action", "arrangement": "arrangement", "initiated_by": "initiating level"}
@@ -61,7 +62,7 @@ def stories(tables: dict[str, Table]) -> dict:
     protests = [a for a in actions if a["action"] == "protest"]
     left = [a for a in tables["agreements_287g"].rows if a["not_listed_from"]]
     # an ending linked to an agreement explains its absence at any stage (an announced withdrawal too)
-    ending = {a["agreement_id"] for a in actions if a["agreement_id"] and a["action"] in ("terminate", "suspend")}
+    ending = {a["agreement_id"] for a in actions if a["agreement_id"] and a["action"] in ENDING}
     stopped = _endings_before_effect(actions)
     return {
         "states_with_actions": len({a["jurisdiction_id"] for a in actions if kind_of[a["jurisdiction_id"]] == "state"}),
@@ -73,6 +74,13 @@ def stories(tables: dict[str, Table]) -> dict:
         "agreements_left_list": len(left),
         "agreements_left_list_explained": sum(bool(a["ended_action_id"]) or a["agreement_id"] in ending for a in left),
     }
+
+
+def _endings_phrase(told: dict) -> str:
+    """The detention endings that stop before they took effect, and those without a note, for people."""
+    stopped, silent = told["detention_endings_not_in_effect"], told["detention_endings_without_note"]
+    return (f"detention endings whose latest step is before it took effect: {len(stopped)}" + (f" ({', '.join(stopped)})" if stopped else "")
+            + f"; of them without a note that no source read gives the day: {len(silent)}" + (f" ({', '.join(silent)})" if silent else ""))
 
 
 def _endings_before_effect(actions: list[dict]) -> dict[str, dict]:
@@ -114,7 +122,6 @@ def coverage_markdown(tables: dict[str, Table]) -> str:
     data_dates = sorted(e["data_date"] for e in held)
     last_held = max(held, key=lambda e: e["data_date"]) if held else None
     told = summary["stories"]
-    stopped, silent = told["detention_endings_not_in_effect"], told["detention_endings_without_note"]
     rows = [
         "| layer | what | coverage | as of |",
         "|---|---|---|---|",
@@ -138,8 +145,7 @@ def coverage_markdown(tables: dict[str, Table]) -> str:
         "- links between actions: " + ", ".join(f"{relation.replace('_', ' ')} {n}" for relation, n in told["links"].items()) + ";",
         f"- 287(g) agreements that left ICE's list: {told['agreements_left_list']}, of which a curated action explains "
         f"{told['agreements_left_list_explained']};",
-        f"- detention endings whose latest step comes before the end took effect: {len(stopped)}" + (f" ({', '.join(stopped)})" if stopped else "")
-        + f"; without a note saying that no source read gives the day: {len(silent)}" + (f" ({', '.join(silent)})." if silent else "."),
+        f"- {_endings_phrase(told)}.",
     ]
     return "\n".join(rows) + "\n"
 
@@ -158,18 +164,18 @@ def survey_markdown(tables: dict[str, Table]) -> str:
     from . import reference
 
     states = {row["state"]: row for row in tables["jurisdictions"].rows if row["kind"] == "state"}
+    state_of = {row["jurisdiction_id"]: usps for usps, row in states.items()}
     by_state: dict[str, list[dict]] = {}
     for a in tables["actions"].rows:
-        if a["jurisdiction_id"] in {row["jurisdiction_id"] for row in states.values()}:
-            by_state.setdefault(a["jurisdiction_id"].split("-")[0].upper(), []).append(a)
-    names = {**reference.state_names_by_usps(), "DC": "District of Columbia"}  # the Census list writes D.C.
-    surveys = {usps: " ".join(((states.get(usps) or {}).get("law_survey") or "").split()) for usps in names if usps not in TERRITORIES}
+        if a["jurisdiction_id"] in state_of:
+            by_state.setdefault(state_of[a["jurisdiction_id"]], []).append(a)
+    names = {usps: name for usps, name in {**reference.state_names_by_usps(), "DC": "District of Columbia"}.items()  # the Census list writes D.C.
+             if usps not in TERRITORIES}
+    surveys = {usps: " ".join(((states.get(usps) or {}).get("law_survey") or "").split()) for usps in names}
     common = _common_first_sentence(list(surveys.values()))
     rows = [f"Every state: {common}", ""] if common else []
     rows += ["| state | state-level actions recorded | how its laws were searched, and what was found |", "|---|---|---|"]
     for usps, name in sorted(names.items(), key=lambda item: item[1]):
-        if usps in TERRITORIES:
-            continue
         found = by_state.get(usps, [])
         years = sorted({str((a["date_start"] or a["date_end"]).year) for a in found})
         recorded = f"{len(found)} ({years[0]}-{years[-1]})" if len(years) > 1 else f"{len(found)} ({years[0]})" if years else "none"
@@ -202,9 +208,7 @@ def stats_text(summary: dict) -> str:
                  + ", ".join(f"{relation} {count}" for relation, count in told["links"].items()))
     lines.append(f"287(g) agreements no longer listed: {told['agreements_left_list']}, of which a curated action explains "
                  f"{told['agreements_left_list_explained']}")
-    stopped, silent = told["detention_endings_not_in_effect"], told["detention_endings_without_note"]
-    lines.append(f"detention endings whose latest step is before it took effect: {len(stopped)}" + (f" ({', '.join(stopped)})" if stopped else "")
-                 + f"; of them without a note that no source read gives the day: {len(silent)}" + (f" ({', '.join(silent)})" if silent else ""))
+    lines.append(_endings_phrase(told))
     ice = summary["ice_287g"]
     lines.append(f"ICE's 287(g) lists: {ice['editions']} editions, {ice['listings']} listings, agreements "
                  + ", ".join(f"{status} {count}" for status, count in ice["agreements"].items()))

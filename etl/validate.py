@@ -366,8 +366,15 @@ def check_geography(jurisdictions: Table) -> list[Problem]:
         formed = {name: row[name] if well_formed(jurisdictions, name, row[name]) else None
                   for name in ("state", "state_fips", "county_fips", "place_geoid", "ocd_id", "name")}
         given = {name for name in ("county_fips", "ocd_id") if row[name]}
-        problems += _geography_of({**row, **formed}, where, given) + _id_in_state(jurisdictions, row, where)
+        problems += _geography_of({**row, **formed}, where, given) + _id_in_state(jurisdictions, row, where) + _survey_of(row, where)
     return problems
+
+
+def _survey_of(row: dict, where) -> list[Problem]:
+    """Only a state (or DC) says how its laws were searched."""
+    if row["kind"] in (STATE_KIND, None) or not row.get("law_survey"):
+        return []
+    return [where.problem("law_survey", f"must be empty for a {row['kind'].replace('_', ' ')}: it says how a state's laws were searched")]
 
 
 def _id_in_state(jurisdictions: Table, row: dict, where) -> list[Problem]:
@@ -404,8 +411,6 @@ def _geography_of(row: dict, where, given: set[str]) -> list[Problem]:
         problems.append(where.problem("ocd_id", f"{shown(ocd)} is not in {state} (it must start with {ocd_state!r})"))
     if row["kind"] == STATE_KIND and (county or place):
         problems.append(where.problem("county_fips" if county else "place_geoid", "must be empty for a state"))
-    if row["kind"] not in (STATE_KIND, None) and row.get("law_survey"):
-        problems.append(where.problem("law_survey", f"must be empty for a {row['kind'].replace('_', ' ')}: it says how a state's laws were searched"))
     if row["kind"] == STATE_KIND and ocd and ocd != ocd_state:
         problems.append(where.problem("ocd_id", f"{shown(ocd)} is not a state's id (use {ocd_state!r})"))
     named = isinstance(row["name"], str) and not re.search(NOT_PLAIN, row["name"])  # else its field check says so
